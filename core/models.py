@@ -1,0 +1,220 @@
+"""Payload models shared by the API, the workflows and the activities.
+
+Everything that crosses a Temporal boundary (workflow input/output, activity input/output,
+signals, updates, queries) is defined here, so the wire format has one source of truth.
+Only redacted text ever appears in these models: raw customer text stops at the API.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StrEnum(str, Enum):
+    """`enum.StrEnum` exists only from 3.11; the project supports 3.10."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Channel(StrEnum):
+    chat = "chat"
+    email = "email"
+    voice = "voice"
+
+
+class Category(StrEnum):
+    informational = "informational"
+    service_action = "service_action"
+    safety_compliance = "safety_compliance"
+
+
+class Route(StrEnum):
+    """Where the orchestrator sends a message after the acceptance policy."""
+
+    informational = "informational"
+    service_action = "service_action"
+    safety_compliance = "safety_compliance"
+    human_triage = "human_triage"
+
+
+class CaseStatus(StrEnum):
+    received = "received"
+    classified = "classified"
+    answered = "answered"
+    awaiting_agent = "awaiting_agent"
+    awaiting_triage = "awaiting_triage"
+    awaiting_safety_review = "awaiting_safety_review"
+    escalated = "escalated"
+    submitted = "submitted"
+    closed = "closed"
+    failed = "failed"
+
+
+class FrozenModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- classification
+
+
+class LabelProbabilities(FrozenModel):
+    """Renormalised probabilities over the three labels, from the label token's log-probs."""
+
+    informational: float = Field(ge=0.0, le=1.0)
+    service_action: float = Field(ge=0.0, le=1.0)
+    safety_compliance: float = Field(ge=0.0, le=1.0)
+
+    def of(self, category: Category) -> float:
+        return float(getattr(self, category.value))
+
+    def ranked(self) -> list[tuple[Category, float]]:
+        return sorted(((c, self.of(c)) for c in Category), key=lambda kv: kv[1], reverse=True)
+
+
+class ClassifyInput(FrozenModel):
+    case_id: str
+    redacted_text: str
+    channel: Channel
+
+
+class ClassificationResult(FrozenModel):
+    """What the single LLM call said, plus enough provenance to audit it."""
+
+    label: Category
+    probabilities: LabelProbabilities
+    # Probability mass of the top-K tokens that mapped to a label (before renormalising):
+    # low coverage means the model wanted to say something else.
+    label_mass: float = Field(ge=0.0, le=1.0)
+    backend: str
+    model: str
+    prompt_version: str
+    latency_ms: float
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class GuardFinding(FrozenModel):
+    """One deterministic safety signal found in the (redacted) text."""
+
+    signal: str
+    language: str
+    evidence: str
+
+
+class GuardResult(FrozenModel):
+    raise_to_safety: bool
+    findings: list[GuardFinding] = Field(default_factory=list)
+    # Negations/benign context that suppressed a candidate signal (kept for auditability).
+    suppressed: list[GuardFinding] = Field(default_factory=list)
+
+
+class DecisionStep(FrozenModel):
+    """One auditable step: what ran, what it saw, what it decided and why."""
+
+    step: str
+    actor: str
+    observed: dict[str, Any] = Field(default_factory=dict)
+    decision: str
+    reason: str
+    at: datetime
+
+
+class RoutingDecision(FrozenModel):
+    category: Category
+    confidence: float = Field(ge=0.0, le=1.0)
+    route: Route
+    decision_path: list[DecisionStep]
+    next_step: str
+
+
+class AcceptanceThresholds(FrozenModel):
+    """Per-label minimum probability to auto-route, an ambiguity gap and the safety floor."""
+
+    min_probability: dict[Category, float]
+    min_gap: float = Field(ge=0.0, le=1.0)
+    # Any P(safety) at or above this is never auto-routed elsewhere.
+    safety_floor: float = Field(ge=0.0, le=1.0)
+    # At or above this P(safety), auto-route to safety review (below: human triage).
+    safety_accept: float = Field(ge=0.0, le=1.0)
+    version: str = "unversioned"
+
+
+# --------------------------------------------------------------------------- message workflow
+
+
+class InboundMessage(FrozenModel):
+    """Workflow input. `redacted_text` has had PII replaced by typed placeholders."""
+
+    case_id: str
+    message_id: str
+    channel: Channel
+    redacted_text: str
+    customer_id: str | None = None
+    locale: str | None = None
+    received_at: datetime
+    redaction_counts: dict[str, int] = Field(default_factory=dict)
+
+
+class MessageOutcome(FrozenModel):
+    """Result returned by the classification update and kept as workflow state."""
+
+    case_id: str
+    workflow_id: str
+    category: Category
+    confidence: float
+    route: Route
+    decision_path: list[DecisionStep]
+    next_step: str
+    status: CaseStatus
+    child_workflow_id: str | None = None
+
+
+class CaseRef(FrozenModel):
+    """Input every category child workflow receives."""
+
+    case_id: str
+    message: InboundMessage
+    decision: RoutingDecision
+
+
+class CaseSnapshot(FrozenModel):
+    """Live state a workflow exposes through its `state` query."""
+
+    case_id: str
+    workflow: str
+    status: CaseStatus
+    category: Category | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- agent actions
+
+
+SafetyVerdict = Literal["confirm", "escalate", "not_a_safety_case"]
+
+
+class SafetyDecision(FrozenModel):
+    decision: SafetyVerdict
+    reviewer: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+    # The review round the reviewer saw; decisions for an older round are stale.
+    review_round: int = Field(ge=1)
+    # Required with `not_a_safety_case`: where the case goes instead.
+    reroute_to: Category | None = None
+
+
+class TriageDecision(FrozenModel):
+    category: Category
+    agent: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class TicketUpdate(FrozenModel):
+    action: Literal["pick_up", "comment", "resolve"]
+    agent: str = Field(min_length=1, max_length=200)
+    note: str = Field(default="", max_length=2000)
