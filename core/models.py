@@ -113,6 +113,16 @@ class GuardResult(FrozenModel):
     suppressed: list[GuardFinding] = Field(default_factory=list)
 
 
+class ClassificationOutcome(FrozenModel):
+    """What the classification activity returns: the LLM's verdict, the guard's, and the policy
+    in force, so the workflow's routing decision is reproducible from history alone."""
+
+    classification: ClassificationResult
+    guard: GuardResult
+    guard_version: str
+    thresholds: "AcceptanceThresholds"
+
+
 class DecisionStep(FrozenModel):
     """One auditable step: what ran, what it saw, what it decided and why."""
 
@@ -145,6 +155,9 @@ class AcceptanceThresholds(FrozenModel):
 
 
 # --------------------------------------------------------------------------- message workflow
+
+
+ClassificationOutcome.model_rebuild()
 
 
 class InboundMessage(FrozenModel):
@@ -218,3 +231,145 @@ class TicketUpdate(FrozenModel):
     action: Literal["pick_up", "comment", "resolve"]
     agent: str = Field(min_length=1, max_length=200)
     note: str = Field(default="", max_length=2000)
+
+
+# --------------------------------------------------------------------------- persistence ports
+
+# Imported here rather than in the header so this section stays a pure append.
+from datetime import date  # noqa: E402
+
+TicketPriority = Literal["low", "normal", "high", "urgent"]
+TicketStatus = Literal["open", "in_progress", "resolved", "escalated"]
+AdverseEventStatus = Literal["open", "confirmed", "escalated", "rejected", "submitted"]
+NotificationAudience = Literal["customer", "safety_team", "supervisor", "agent"]
+
+
+class CaseRecord(FrozenModel):
+    """What the case store keeps about one inbound message; written by the intake activity."""
+
+    case_id: str = Field(min_length=1, max_length=64)
+    message_id: str = Field(min_length=1, max_length=200)
+    workflow_id: str = Field(min_length=1, max_length=200)
+    channel: Channel
+    customer_id: str | None = Field(default=None, max_length=200)
+    locale: str | None = Field(default=None, max_length=35)
+    redacted_text: str
+    received_at: datetime
+    status: CaseStatus = CaseStatus.received
+    category: Category | None = None
+    route: Route | None = None
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class CaseSummary(FrozenModel):
+    """A case as listed to agents: no message text, so listing never widens who sees content."""
+
+    case_id: str
+    message_id: str
+    workflow_id: str
+    channel: Channel
+    customer_id: str | None
+    locale: str | None
+    received_at: datetime
+    status: CaseStatus
+    category: Category | None
+    route: Route | None
+    confidence: float | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    needs_safety_review: bool
+
+
+class AuditEntry(FrozenModel):
+    """One append-only audit line; `key` makes a retried activity write it only once."""
+
+    case_id: str = Field(min_length=1, max_length=64)
+    key: str = Field(min_length=1, max_length=200)
+    step: str = Field(min_length=1, max_length=100)
+    actor: str = Field(min_length=1, max_length=200)
+    decision: str = Field(max_length=200)
+    reason: str
+    observed: dict[str, Any] = Field(default_factory=dict)
+    at: datetime
+
+
+class TicketRequest(FrozenModel):
+    """Ask the ticketing system for the one ticket a case gets."""
+
+    case_id: str = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=64)
+    order_numbers: list[str] = Field(default_factory=list)
+    summary: str  # redacted
+    priority: TicketPriority = "normal"
+    sla_due_at: datetime
+
+
+class Ticket(FrozenModel):
+    ticket_id: str
+    case_id: str
+    kind: str
+    status: TicketStatus
+    priority: TicketPriority
+    assignee: str | None
+    order_numbers: list[str]
+    sla_due_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketChange(FrozenModel):
+    """A status/assignee change or a note; `None` fields leave the ticket as it is."""
+
+    case_id: str = Field(min_length=1, max_length=64)
+    key: str = Field(min_length=1, max_length=200)
+    status: TicketStatus | None = None
+    assignee: str | None = Field(default=None, max_length=200)
+    note: str = Field(default="", max_length=2000)
+
+
+class AdverseEventReport(FrozenModel):
+    """A pharmacovigilance case (ICSR draft); the due date runs from day zero, not from review."""
+
+    report_id: str = Field(min_length=1, max_length=64)
+    case_id: str = Field(min_length=1, max_length=64)
+    day_zero: datetime
+    criteria_present: list[str] = Field(default_factory=list)
+    criteria_missing: list[str] = Field(default_factory=list)
+    seriousness: list[str] = Field(default_factory=list)
+    serious: bool
+    regulatory_due_date: date
+    status: AdverseEventStatus = "open"
+    reviewer: str | None = None
+    decision_reason: str | None = None
+    safety_db_reference: str | None = None
+
+
+class SafetySubmission(FrozenModel):
+    case_id: str = Field(min_length=1, max_length=64)
+    report_id: str = Field(min_length=1, max_length=64)
+    reviewer: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class SafetySubmissionReceipt(FrozenModel):
+    """Proof of submission; the same receipt comes back however often the submit is retried."""
+
+    reference: str
+    submitted_at: datetime
+
+
+class Notification(FrozenModel):
+    key: str = Field(min_length=1, max_length=200)
+    case_id: str = Field(min_length=1, max_length=64)
+    audience: NotificationAudience
+    channel: str = Field(min_length=1, max_length=32)
+    template: str = Field(min_length=1, max_length=100)
+    body: str  # redacted
+
+
+class NotificationReceipt(FrozenModel):
+    notification_id: str
+    created_at: datetime
+    # True when the key was already queued: the caller must not treat it as a second send.
+    duplicate: bool

@@ -1,0 +1,39 @@
+"""Classification as the worker runs it (and the eval measures it): one LLM call + the guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from classifier.service import Classifier
+from core.models import AcceptanceThresholds, ClassificationOutcome, ClassifyInput, GuardResult
+
+GuardCheck = Callable[[str], GuardResult]
+
+
+class ClassificationPipeline:
+    def __init__(
+        self,
+        classifier: Classifier,
+        guard: GuardCheck,
+        guard_version: str,
+        thresholds: AcceptanceThresholds,
+    ) -> None:
+        self.classifier = classifier
+        self._guard = guard
+        self._guard_version = guard_version
+        self.thresholds = thresholds
+
+    def run(self, request: ClassifyInput) -> ClassificationOutcome:
+        classification = self.classifier.classify(request)
+        return ClassificationOutcome(
+            classification=classification,
+            guard=self._guard(request.redacted_text),
+            guard_version=self._guard_version,
+            thresholds=self.thresholds,
+        )
+
+
+def build_pipeline(classifier: Classifier, thresholds: AcceptanceThresholds) -> ClassificationPipeline:
+    from classifier import safety_guard
+
+    return ClassificationPipeline(classifier, safety_guard.check, safety_guard.GUARD_VERSION, thresholds)
