@@ -15,11 +15,17 @@ words that appears verbatim in the question (``"where is my order"``) earns a fi
 separates articles that share vocabulary.
 
 The raw BM25 value grows with the number of matched terms and has no upper bound, so it is
-mapped to ``score = raw / (raw + SCORE_HALF_POINT)``, a value in ``[0, 1)``. ``0.5`` means the
-raw score equals ``SCORE_HALF_POINT``, roughly two distinctive keyword terms matched. One weak
-body word gives well under ``0.3``; a question that names the topic usually scores above
-``0.5``. ``DEFAULT_MIN_SCORE`` (``0.35``) is the recommended threshold for answering from the
-knowledge base; below it a workflow should hand over to a human instead of guessing.
+mapped to ``score = raw / (raw + SCORE_HALF_POINT)``, a value in ``[0, 1)`` that does not depend
+on the wording of other questions. With the shipped articles this gives roughly:
+
+* ``0.0``: no shared term (``"my cat likes jazz"``, placeholders only);
+* ``0.15-0.30``: one common word (``"order"``) or one distinctive word found only in a body;
+* ``~0.40``: one distinctive keyword (``"Rückerstattung?"``, ``"Versandkosten"``);
+* ``0.55-0.75``: two or more topic words or a keyword phrase (``"where is my order"``).
+
+``DEFAULT_MIN_SCORE`` (``0.35``) is the recommended threshold for answering from the knowledge
+base: one distinctive keyword is enough, an incidental common word is not. Below it a workflow
+should hand over to a human instead of guessing.
 """
 
 from __future__ import annotations
@@ -68,30 +74,37 @@ _SUFFIXES = tuple(
 )
 _MIN_STEM_LENGTH = 4
 
-_STOP_WORDS = frozenset(
-    """
-    a about after again all also am an and any are as at be been before being but by can
-    could did do does doing for from had has have having he her here hers him his how i if in
-    into is it its just me more most my no nor not now of off on once only or other our ours
-    out over own please same she should so some such than thank thanks that the their them
-    then there these they this those to too under until up very was we were what when where
-    which while who whom why will with would you your yours hi hello dear regards hey ok
-    okay get got want wanted like need know tell let still yet already much many one
-    didn don doesn isn wasn won haven hasn couldn wouldn shouldn aren weren ve ll re
-    aber alle als am an auch auf aus bei bin bis bitte da dann das dass dem den der des die
-    dies diese dir doch du ein eine einem einen einer es für hallo hat habe haben ich ihr
-    ihre im in ist ja kann kein keine können man mein meine meinen meiner mich mir mit nach
-    nicht noch nur oder schon sehr sein seine sie sind so über um und uns von vor war wann
-    warum was weil wenn wer wie wie wir wird wo zu zum zur danke möchte mochte gerne gern
-    au aux avec bonjour ce ces cette dans de des du elle en est et être eu il ils je la le
-    les leur lui ma mais me merci mes moi mon ne nous on ou où par pas pour qu que qui sa se
-    ses son sur ta te tes toi ton tu un une vos votre vous comment quand quel quelle est-ce
-    al algo como con cual cuando de del el ella ellos en es esta este esto gracias hola la
-    las le les lo los me mi mis muy no nos o para pero por que qué se si sin su sus te tengo
-    ti tu un una unos y ya yo dónde donde está
-    il lo gli della di che per non sono ho mio mia het een van ik je mijn niet wat waar
-    """.split()
-)
+_STOP_WORDS_BY_LANGUAGE = {
+    "en": (
+        "a about after again all also am an and any are as at be been before being but by can "
+        "could did do does doing for from had has have having he her here hers him his how i if "
+        "in into is it its just me more most my no nor not now of off on once only or other our "
+        "ours out over own please same she should so some such than thank thanks that the their "
+        "them then there these they this those to too under until up very was we were what when "
+        "where which while who whom why will with would you your yours hi hello dear regards "
+        "hey ok okay get got want wanted like need know tell let still yet already much many one "
+        "didn don doesn isn wasn won haven hasn couldn wouldn shouldn aren weren ve ll re"
+    ),
+    "de": (
+        "aber alle als am an auch auf aus bei bin bis bitte da dann das dass dem den der des die "
+        "dies diese dir doch du ein eine einem einen einer es für hallo hat habe haben ich ihr "
+        "ihre im in ist ja kann kein keine können man mein meine meinen meiner mich mir mit nach "
+        "nicht noch nur oder schon sehr sein seine sie sind so über um und uns von vor war wann "
+        "warum was weil wenn wer wie wir wird wo zu zum zur danke möchte gerne gern"
+    ),
+    "fr": (
+        "au aux avec bonjour ce ces cette dans de des du elle en est et être eu il ils je la le "
+        "les leur lui ma mais me merci mes moi mon ne nous on ou où par pas pour qu que qui sa "
+        "se ses son sur ta te tes toi ton tu un une vos votre vous comment quand quel quelle"
+    ),
+    "es": (
+        "al algo como con cual cuando de del el ella ellos en es esta este esto gracias hola la "
+        "las le les lo los me mi mis muy no nos o para pero por que qué se si sin su sus te "
+        "tengo ti tu un una unos y ya yo dónde donde está"
+    ),
+    "it": "il lo gli della di che per non sono ho mio mia",
+    "nl": "het een van ik je mijn niet wat waar",
+}
 
 
 @dataclass(frozen=True)
@@ -156,7 +169,9 @@ def _phrase_tokens(text: str) -> tuple[str, ...]:
     return tuple(_stem(word) for word in _words(text) if not word.isdigit())
 
 
-_FOLDED_STOP_WORDS = frozenset(_fold(word) for word in _STOP_WORDS)
+_FOLDED_STOP_WORDS = frozenset(
+    _fold(word) for words in _STOP_WORDS_BY_LANGUAGE.values() for word in words.split()
+)
 
 
 def tokenize(text: str) -> list[str]:
@@ -237,14 +252,14 @@ def parse_article(source: Path, text: str) -> KnowledgeArticle:
 
 def _index_article(article: KnowledgeArticle) -> _IndexedArticle:
     """Weighted term counts per field (BM25F) plus the multi-word keyword phrases."""
-    frequencies: Counter[str] = Counter()
+    frequencies: dict[str, float] = {}
     for weight, text in (
         (_TITLE_WEIGHT, article.title),
         (_KEYWORD_WEIGHT, " ".join(article.keywords)),
         (_BODY_WEIGHT, article.body),
     ):
         for term in tokenize(text):
-            frequencies[term] += weight
+            frequencies[term] = frequencies.get(term, 0.0) + weight
     phrases = tuple(
         tokens
         for tokens in (_phrase_tokens(keyword) for keyword in article.keywords)
@@ -252,7 +267,7 @@ def _index_article(article: KnowledgeArticle) -> _IndexedArticle:
     )
     return _IndexedArticle(
         article=article,
-        weighted_term_frequencies=dict(frequencies),
+        weighted_term_frequencies=frequencies,
         weighted_length=sum(frequencies.values()),
         keyword_phrases=phrases,
     )
@@ -361,16 +376,27 @@ class KnowledgeBase:
         return total
 
     def _content_hash(self) -> str:
-        """sha256 over sorted ``id:version`` pairs and bodies, first 12 hex digits."""
+        """sha256 over the articles sorted by id, first 12 hex digits.
+
+        Each article contributes ``id:version``, its body, and also its title and keywords,
+        because those change which article a question retrieves.
+        """
         digest = hashlib.sha256()
         for article in self._articles:
-            digest.update(f"{article.id}:{article.version}\n".encode())
-            digest.update(article.body.encode("utf-8"))
-            digest.update(b"\n\x00")
+            for part in (
+                f"{article.id}:{article.version}",
+                article.title,
+                ",".join(article.keywords),
+                article.body,
+            ):
+                digest.update(part.encode("utf-8"))
+                digest.update(b"\x00")
+            digest.update(b"\x1e")
         return digest.hexdigest()[:12]
 
 
-_DEFAULT_ARTICLES_DIRECTORY = Path(__file__).resolve().parent.parent / "knowledge_base" / "articles"
+_REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+_DEFAULT_ARTICLES_DIRECTORY = _REPOSITORY_ROOT / "knowledge_base" / "articles"
 
 
 @lru_cache(maxsize=1)

@@ -44,7 +44,9 @@ class LocalOutbox:
             )
             row = (
                 await session.scalars(
-                    select(NotificationRow).where(NotificationRow.key == notification.key)
+                    select(NotificationRow).where(
+                        NotificationRow.key == notification.key
+                    )
                 )
             ).one()
             return NotificationReceipt(

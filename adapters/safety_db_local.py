@@ -67,10 +67,14 @@ class LocalSafetyDatabase:
         async with self._sessions.begin() as session:
             row = await _report_row(session, case_id, for_update=True)
             if row is None:
-                raise RecordNotFoundError(f"case {case_id!r} has no adverse-event report")
+                raise RecordNotFoundError(
+                    f"case {case_id!r} has no adverse-event report"
+                )
             if row.status == "submitted":
                 # What regulators received cannot be re-decided; a correction is a follow-up report.
-                raise InvalidTransitionError(f"report {row.report_id} was already submitted")
+                raise InvalidTransitionError(
+                    f"report {row.report_id} was already submitted"
+                )
             row.status = status
             row.reviewer = reviewer
             row.decision_reason = reason
@@ -126,7 +130,9 @@ class LocalSafetyDatabase:
 async def _report_row(
     session: AsyncSession, case_id: str, *, for_update: bool = False
 ) -> AdverseEventReportRow | None:
-    query = select(AdverseEventReportRow).where(AdverseEventReportRow.case_id == case_id)
+    query = select(AdverseEventReportRow).where(
+        AdverseEventReportRow.case_id == case_id
+    )
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).one_or_none()

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     temporal_db_file: Path = Field(default_factory=lambda: _default_cache_dir() / "temporal.sqlite")
     workflow_task_queue: str = "cc-workflows"
     llm_task_queue: str = "cc-llm"
+    # Which pools this worker process serves: scale the LLM pool separately in production.
+    worker_roles: set[Literal["workflows", "llm"]] = {"workflows", "llm"}
     # Seconds the API waits for the classification update before answering 202 with the case still running.
     classification_wait_seconds: float = 30.0
 

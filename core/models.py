@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 
 class StrEnum(str, Enum):
@@ -173,6 +173,12 @@ class InboundMessage(FrozenModel):
     redaction_counts: dict[str, int] = Field(default_factory=dict)
 
 
+class MessageWorkflowInput(FrozenModel):
+    message: InboundMessage
+    # Task queue of the LLM worker pool (scaled separately from the workflow workers).
+    llm_task_queue: str
+
+
 class MessageOutcome(FrozenModel):
     """Result returned by the classification update and kept as workflow state."""
 
@@ -203,6 +209,61 @@ class CaseSnapshot(FrozenModel):
     status: CaseStatus
     category: Category | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- HTTP API
+
+MAX_MESSAGE_CHARS = 4000
+
+
+class MessageRequest(BaseModel):
+    """Body of POST /v1/messages. Strict: wrong types are rejected, not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: StrictStr = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    channel: Channel
+    message_id: StrictStr | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$"
+    )
+    customer_id: StrictStr | None = Field(default=None, min_length=1, max_length=128)
+    locale: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must contain non-whitespace characters")
+        return value
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel_from_json(cls, value: object) -> object:
+        # Strict mode would refuse a JSON string for an enum; accept exactly the enum values.
+        return Channel(value) if isinstance(value, str) and value in Channel._value2member_map_ else value
+
+
+class MessageResponse(BaseModel):
+    case_id: str
+    workflow_id: str
+    category: Category | None
+    confidence: float | None
+    decision_path: list[DecisionStep]
+    next_step: str
+    status: CaseStatus
+    route: Route | None = None
+
+
+class CaseView(BaseModel):
+    case_id: str
+    workflow_id: str
+    status: CaseStatus
+    category: Category | None
+    confidence: float | None
+    route: Route | None
+    next_step: str | None
+    decision_path: list[DecisionStep]
+    child: CaseSnapshot | None = None
 
 
 # --------------------------------------------------------------------------- agent actions
@@ -236,7 +297,7 @@ class TicketUpdate(FrozenModel):
 # --------------------------------------------------------------------------- persistence ports
 
 # Imported here rather than in the header so this section stays a pure append.
-from datetime import date  # noqa: E402
+from datetime import date
 
 TicketPriority = Literal["low", "normal", "high", "urgent"]
 TicketStatus = Literal["open", "in_progress", "resolved", "escalated"]

@@ -1,0 +1,182 @@
+"""`python -m eval {run,compare,calibrate,gate}`: the evaluation harness CLI.
+
+run        score a labelled JSONL set through the worker's own pipeline + acceptance policy
+compare    side-by-side headline metrics of two runs
+calibrate  fit config/acceptance_policy.json to a run's predictions.jsonl
+gate       exit 1 when a run is below the CI floor (safety recall, macro-F1)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = "Evaluation harness of the contact-center classifier."
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad input file or argument: reported in one line, exit code 2."""
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+
+def _read_metrics(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        path = path / "metrics.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: not a metrics object")
+    return data
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from eval.runner import DatasetError, RunOptions, run
+
+    if args.limit is not None and args.limit < 1:
+        _err("--limit must be >= 1")
+        return EXIT_USAGE
+    options = RunOptions(
+        dataset=args.dataset,
+        out=args.out,
+        backend=args.backend,
+        prompt=args.prompt,
+        baseline=args.baseline,
+        limit=args.limit,
+        policy=args.policy,
+        progress=not args.no_progress,
+    )
+    try:
+        result = run(options)
+    except DatasetError as exc:
+        _err(f"dataset error: {exc}")
+        return EXIT_USAGE
+    m = result.metrics
+    summary = (
+        f"n={m['n']} accuracy={m['accuracy']} macro_f1={m['macro_f1']} "
+        f"safety_recall={m['safety_recall']} coverage={m['coverage']} "
+        f"accepted_precision={m['accepted_precision']} ece={m['ece']} "
+        f"latency_p50_ms={m['latency_ms']['p50']}"
+    )
+    if m.get("baseline"):
+        b = m["baseline"]
+        summary += (
+            f"\nbaseline {b['prompt_version']}: accuracy={b['accuracy']} macro_f1={b['macro_f1']} "
+            f"safety_recall={b['safety_recall']} latency_p50_ms={b['latency_ms']['p50']} "
+            f"(latency_p50_ratio={m['latency_p50_ratio']})"
+        )
+    _out(f"{summary}\nwrote {args.out}/metrics.json, predictions.jsonl, report.md, confusion.png, "
+         "reliability.png\n")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from eval.report import render_comparison
+
+    a, b = _read_metrics(args.run_a), _read_metrics(args.run_b)
+    _out(render_comparison(a, b, str(args.run_a), str(args.run_b)))
+    return EXIT_OK
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from eval.calibrate import CalibrationError, run_calibration
+
+    try:
+        report = run_calibration(args.predictions, args.out, args.target_precision, args.version)
+    except CalibrationError as exc:
+        _err(f"calibration failed: {exc}")
+        return EXIT_FAIL
+    _out(report.markdown)
+    if report.thresholds is None:
+        _err(f"no thresholds reach accepted precision {args.target_precision}; {args.out} unchanged")
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    metrics = _read_metrics(args.metrics)
+    checks: list[tuple[str, float]] = [("safety_recall", args.min_safety_recall)]
+    if args.min_macro_f1 is not None:
+        checks.append(("macro_f1", args.min_macro_f1))
+    failures = []
+    for name, floor in checks:
+        value = metrics.get(name)
+        if not isinstance(value, int | float):
+            failures.append(f"{name} is missing from {args.metrics} (needs >= {floor})")
+        elif value < floor:
+            failures.append(f"{name} = {value:.4f} is below the floor {floor:.4f}")
+    n = metrics.get("n")
+    if failures:
+        _err("eval gate FAILED (n=%s):\n  " % n + "\n  ".join(failures))
+        missed = metrics.get("safety_missed_ids") or []
+        if missed:
+            _err(f"  missed safety messages: {', '.join(map(str, missed[:20]))}")
+        return EXIT_FAIL
+    passed = ", ".join(f"{name}={metrics[name]:.4f} >= {floor}" for name, floor in checks)
+    _out(f"eval gate passed (n={n}): {passed}\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m eval", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="evaluate a labelled JSONL data set")
+    run.add_argument("--dataset", type=Path, required=True, help='JSONL: {"id","text","label",...}')
+    run.add_argument("--backend", choices=["llamacpp", "ollama", "fake"], default=None,
+                     help="LLM backend (default: CC_LLM_BACKEND / settings)")
+    run.add_argument("--prompt", choices=["production", "naive"], default="production")
+    run.add_argument("--baseline", action="store_true",
+                     help="also run the naive prompt alone, interleaved, for comparison")
+    run.add_argument("--limit", type=int, default=None, help="only the first N rows")
+    run.add_argument("--policy", type=Path, default=None,
+                     help="acceptance thresholds JSON (default: settings.policy_file)")
+    run.add_argument("--out", type=Path, required=True, help="output directory")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(handler=cmd_run)
+
+    compare = sub.add_parser("compare", help="compare two runs' headline metrics")
+    compare.add_argument("run_a", type=Path, help="run directory (or its metrics.json)")
+    compare.add_argument("run_b", type=Path, help="run directory (or its metrics.json)")
+    compare.set_defaults(handler=cmd_compare)
+
+    calibrate = sub.add_parser("calibrate", help="fit the acceptance thresholds to a run")
+    calibrate.add_argument("--predictions", type=Path, required=True, help="DIR/predictions.jsonl")
+    calibrate.add_argument("--out", type=Path, required=True, help="thresholds JSON to write")
+    calibrate.add_argument("--target-precision", type=float, default=0.97)
+    calibrate.add_argument("--version", default=None, help="policy version (default: derived)")
+    calibrate.set_defaults(handler=cmd_calibrate)
+
+    gate = sub.add_parser("gate", help="fail (exit 1) when metrics are below the floors")
+    gate.add_argument("--metrics", type=Path, required=True, help="DIR/metrics.json")
+    gate.add_argument("--min-safety-recall", type=float, required=True)
+    gate.add_argument("--min-macro-f1", type=float, default=None)
+    gate.set_defaults(handler=cmd_gate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        code = int(args.handler(args))
+    except (OSError, json.JSONDecodeError, UsageError) as exc:
+        _err(f"error: {exc}")
+        code = EXIT_USAGE
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""InformationalWorkflow: answer from the knowledge base (deepened in issue #4)."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from core.models import CaseRef, CaseSnapshot, CaseStatus, Category
+
+
+@workflow.defn
+class InformationalWorkflow:
+    def __init__(self) -> None:
+        self._snapshot: CaseSnapshot | None = None
+
+    @workflow.run
+    async def run(self, case: CaseRef) -> CaseSnapshot:
+        self._snapshot = CaseSnapshot(
+            case_id=case.case_id,
+            workflow="informational",
+            status=CaseStatus.closed,
+            category=Category.informational,
+        )
+        return self._snapshot
+
+    @workflow.query
+    def state(self) -> CaseSnapshot | None:
+        return self._snapshot

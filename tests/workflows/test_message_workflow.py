@@ -1,0 +1,158 @@
+"""MessageWorkflow on the time-skipping server, with the fake LLM behind the real activity."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from classifier.backends.fake import FakeBackend
+from classifier.pipeline import ClassificationPipeline
+from classifier.policy import load_thresholds
+from classifier.service import Classifier
+from core.config import Settings
+from core.models import (
+    CaseStatus,
+    Category,
+    Channel,
+    GuardFinding,
+    GuardResult,
+    InboundMessage,
+    MessageOutcome,
+    MessageWorkflowInput,
+    Route,
+    SafetyDecision,
+)
+from core.names import child_workflow_id, message_workflow_id
+from temporal_workflows.message import MessageWorkflow
+from temporal_workflows.safety_compliance import SafetyComplianceWorkflow
+from worker.main import build_workers
+
+
+def no_signal_guard(_: str) -> GuardResult:
+    return GuardResult(raise_to_safety=False)
+
+
+def overdose_guard(text: str) -> GuardResult:
+    if "double" in text:
+        finding = GuardFinding(signal="overdose", language="en", evidence="double")
+        return GuardResult(raise_to_safety=True, findings=[finding])
+    return GuardResult(raise_to_safety=False)
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, settings: Settings, backend: FakeBackend,
+    guard: Callable[[str], GuardResult] = no_signal_guard,
+) -> AsyncIterator[None]:
+    pipeline = ClassificationPipeline(Classifier(backend), guard, "test-guard", load_thresholds(settings.policy_file))
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        workers: list[Worker] = build_workers(client, settings, pipeline=pipeline, llm_executor=executor)
+        async with workers[0], workers[1]:
+            yield
+
+
+async def start(client: Client, settings: Settings, text: str) -> WorkflowHandle[MessageWorkflow, MessageOutcome]:
+    case_id = str(uuid.uuid4())
+    message = InboundMessage(
+        case_id=case_id, message_id=f"m-{case_id}", channel=Channel.chat, redacted_text=text,
+        received_at=datetime(2026, 11, 25, tzinfo=timezone.utc),
+    )
+    return await client.start_workflow(
+        MessageWorkflow.run,
+        MessageWorkflowInput(message=message, llm_task_queue=settings.llm_task_queue),
+        id=message_workflow_id(case_id),
+        task_queue=settings.workflow_task_queue,
+    )
+
+
+async def test_classification_is_retried_by_temporal_and_routes_to_the_service_child(
+    time_skipping_env: WorkflowEnvironment, queues_settings: Settings
+) -> None:
+    backend = FakeBackend(fail_times=1)
+    client = time_skipping_env.client
+    async with running_worker(client, queues_settings, backend):
+        handle = await start(client, queues_settings, "please cancel order 12345")
+        outcome = await handle.execute_update(MessageWorkflow.classification)
+        final = await handle.result()
+    assert len(backend.requests) == 2  # first attempt failed, second succeeded
+    assert outcome.route is Route.service_action
+    assert outcome.category is Category.service_action
+    assert 0.0 <= outcome.confidence <= 1.0
+    assert [s.step for s in outcome.decision_path] == [
+        "intake", "llm_classification", "safety_guard", "acceptance_policy",
+    ]
+    assert outcome.child_workflow_id == child_workflow_id(outcome.case_id, "service_action")
+    assert final.status is CaseStatus.awaiting_agent
+    history = await handle.fetch_history()
+    failed = [e for e in history.events if e.HasField("activity_task_failed_event_attributes")]
+    assert failed == []  # retries of a retried activity are recorded in the attempt count, not as events
+    completed = next(e for e in history.events if e.HasField("activity_task_completed_event_attributes"))
+    started = next(e for e in history.events if e.HasField("activity_task_started_event_attributes"))
+    assert started.activity_task_started_event_attributes.attempt == 2
+    assert completed is not None
+
+
+async def test_safety_case_waits_for_a_human_decision_signal(
+    time_skipping_env: WorkflowEnvironment, queues_settings: Settings
+) -> None:
+    client = time_skipping_env.client
+    async with running_worker(client, queues_settings, FakeBackend()):
+        handle = await start(client, queues_settings, "I got a rash from the new tablets")
+        outcome = await handle.execute_update(MessageWorkflow.classification)
+        assert outcome.route is Route.safety_compliance
+        assert await handle.query(MessageWorkflow.status) is CaseStatus.classified
+        child = client.get_workflow_handle_for(SafetyComplianceWorkflow.run, outcome.child_workflow_id or "")
+        await child.signal(
+            SafetyComplianceWorkflow.decide,
+            SafetyDecision(decision="confirm", reviewer="pv-1", reason="rash after start", review_round=1),
+        )
+        final = await handle.result()
+    assert final.status is CaseStatus.closed
+
+
+async def test_guard_override_is_recorded_next_to_the_llm_verdict(
+    time_skipping_env: WorkflowEnvironment, queues_settings: Settings
+) -> None:
+    client = time_skipping_env.client
+    async with running_worker(client, queues_settings, FakeBackend(), guard=overdose_guard):
+        handle = await start(client, queues_settings, "refund order 5 I took a double")
+        outcome = await handle.execute_update(MessageWorkflow.classification)
+        await handle.terminate("test done")
+    steps = {s.step: s for s in outcome.decision_path}
+    assert steps["llm_classification"].decision == "service_action"
+    assert steps["safety_guard"].decision == "raise_to_safety"
+    assert outcome.route is Route.safety_compliance
+
+
+async def test_llm_outage_after_all_retries_still_ends_in_a_triage_case(
+    time_skipping_env: WorkflowEnvironment, queues_settings: Settings
+) -> None:
+    backend = FakeBackend(fail_times=100)
+    client = time_skipping_env.client
+    async with running_worker(client, queues_settings, backend):
+        handle = await start(client, queues_settings, "where is my parcel")
+        outcome = await handle.execute_update(MessageWorkflow.classification)
+        await handle.terminate("test done")
+    assert len(backend.requests) == 4  # RetryPolicy.maximum_attempts
+    assert outcome.route is Route.human_triage
+    assert outcome.decision_path[-1].decision == "failed"
+
+
+async def test_unparseable_model_output_is_not_retried(
+    time_skipping_env: WorkflowEnvironment, queues_settings: Settings
+) -> None:
+    backend = FakeBackend(scorer=lambda _: [0.0, 0.0, 0.0])
+    client = time_skipping_env.client
+    async with running_worker(client, queues_settings, backend):
+        handle = await start(client, queues_settings, "hello")
+        outcome = await handle.execute_update(MessageWorkflow.classification)
+        await handle.terminate("test done")
+    assert len(backend.requests) == 1
+    assert outcome.route is Route.human_triage

@@ -1,0 +1,130 @@
+"""Worker process: serves the workflow task queue and/or the LLM task queue.
+
+`python -m worker.main`. The model loads once per process, before the LLM worker polls, so a
+poller on the LLM queue means "model loaded" (the API's /readyz relies on that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+
+from activities.classification import ClassificationActivities
+from classifier.factory import build_classifier
+from classifier.pipeline import ClassificationPipeline, build_pipeline
+from classifier.policy import load_thresholds
+from core.config import Settings, get_settings
+from core.logging import configure_logging, get_logger
+from temporal_workflows.categories import ALL_WORKFLOWS
+from temporal_workflows.message import MessageWorkflow
+
+log = get_logger(__name__)
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+
+
+def workflow_classes() -> list[type]:
+    return [MessageWorkflow, *ALL_WORKFLOWS]
+
+
+def build_workers(
+    client: Client,
+    settings: Settings,
+    *,
+    pipeline: ClassificationPipeline | None,
+    activities: Sequence[Any] = (),
+    llm_executor: ThreadPoolExecutor | None = None,
+) -> list[Worker]:
+    """Workers for the configured roles; `pipeline` is required for the LLM role."""
+    workers: list[Worker] = []
+    if "workflows" in settings.worker_roles:
+        workers.append(
+            Worker(
+                client,
+                task_queue=settings.workflow_task_queue,
+                workflows=workflow_classes(),
+                activities=list(activities),
+            )
+        )
+    if "llm" in settings.worker_roles:
+        if pipeline is None or llm_executor is None:
+            raise ValueError("the llm role needs a classification pipeline and an executor")
+        workers.append(
+            Worker(
+                client,
+                task_queue=settings.llm_task_queue,
+                activities=[ClassificationActivities(pipeline).classify_message],
+                activity_executor=llm_executor,
+                # One task per llama.cpp slot: the backlog waits in Temporal, visible as
+                # schedule-to-start latency, which is the signal to add LLM workers.
+                max_concurrent_activities=settings.llm_max_concurrent,
+            )
+        )
+    return workers
+
+
+def load_pipeline(settings: Settings) -> ClassificationPipeline:
+    return build_pipeline(build_classifier(settings), load_thresholds(settings.policy_file))
+
+
+async def serve(settings: Settings) -> None:
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=f"127.0.0.1:{settings.worker_metrics_port}")
+        )
+    )
+    client = await connect(settings, runtime)
+    pipeline = None
+    if "llm" in settings.worker_roles:
+        log.info("loading_model", backend=settings.llm_backend, variant=settings.model_variant)
+        pipeline = await asyncio.to_thread(load_pipeline, settings)
+    with ThreadPoolExecutor(max_workers=settings.llm_max_concurrent) as executor:
+        workers = build_workers(client, settings, pipeline=pipeline, llm_executor=executor)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker_started", roles=sorted(settings.worker_roles))
+        async with _running(workers):
+            await stop.wait()
+        log.info("worker_stopped")
+
+
+class _running:
+    """Run several workers; on exit, shut them all down gracefully."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self._workers = workers
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> None:
+        self._tasks = [asyncio.create_task(w.run()) for w in self._workers]
+
+    async def __aexit__(self, *_: object) -> None:
+        await asyncio.gather(*(w.shutdown() for w in self._workers))
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()
