@@ -14,8 +14,6 @@ from classifier.confidence import NoLabelError
 from classifier.pipeline import ClassificationPipeline
 from core.logging import get_logger
 from core.models import ClassificationOutcome, ClassifyInput
-
-
 from core.names import CLASSIFY_ACTIVITY
 
 log = get_logger(__name__)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from temporalio.client import Client
 
+from adapters.ports import CaseStore
 from core.config import Settings
 
 
@@ -20,5 +21,11 @@ def get_temporal_client(request: Request) -> Client:
     return client
 
 
+def get_case_store(request: Request) -> CaseStore:
+    store: CaseStore = request.app.state.case_store
+    return store
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
+CaseStoreDep = Annotated[CaseStore, Depends(get_case_store)]

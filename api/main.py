@@ -9,26 +9,44 @@ from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 from temporalio.client import Client
 
+from adapters.db.case_store import SqlCaseStore
+from adapters.db.engine import create_engine_from_url, session_factory
+from adapters.ports import CaseStore
 from api.problems import install_problem_handlers
-from api.routes import cases, health, messages
+from api.routes import agent, cases, health, messages
 from core.config import Settings, get_settings
 from core.logging import configure_logging
 from worker.main import connect
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
-    """`client` lets tests share one Temporal client; normally the lifespan connects its own."""
+def create_app(
+    settings: Settings | None = None, client: Client | None = None, case_store: CaseStore | None = None
+) -> FastAPI:
+    """`client`/`case_store` let tests inject theirs; normally the lifespan connects its own."""
     app_settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = app_settings
         app.state.temporal = client or await connect(app_settings)
-        yield
+        if case_store is not None:
+            app.state.case_store = case_store
+            yield
+            return
+        # Agents' reads (lists, timelines) come from the case store; one pooled engine per process.
+        engine = create_engine_from_url(app_settings.database_url)
+        app.state.db_engine = engine
+        app.state.db_sessions = session_factory(engine)
+        app.state.case_store = SqlCaseStore(app.state.db_sessions)
+        try:
+            yield
+        finally:
+            await engine.dispose()
 
     app = FastAPI(title="Contact-center orchestrator", version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
     app.include_router(messages.router)
+    app.include_router(agent.router)
     app.include_router(cases.router)
     app.include_router(health.router)
     app.mount("/metrics", make_asgi_app())

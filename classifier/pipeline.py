@@ -34,6 +34,6 @@ class ClassificationPipeline:
 
 
 def build_pipeline(classifier: Classifier, thresholds: AcceptanceThresholds) -> ClassificationPipeline:
-    from classifier import safety_guard
+    import classifier.safety_guard as safety_guard
 
     return ClassificationPipeline(classifier, safety_guard.check, safety_guard.GUARD_VERSION, thresholds)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -15,7 +16,7 @@ import structlog
 _TEXT_KEYS = frozenset({"text", "redacted_text", "message_text", "body", "raw_text"})
 
 
-def _drop_text_fields(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _drop_text_fields(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in _TEXT_KEYS & event_dict.keys():
         event_dict[key] = "[omitted]"
     return event_dict

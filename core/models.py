@@ -7,7 +7,7 @@ Only redacted text ever appears in these models: raw customer text stops at the 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Literal
 
@@ -120,7 +120,7 @@ class ClassificationOutcome(FrozenModel):
     classification: ClassificationResult
     guard: GuardResult
     guard_version: str
-    thresholds: "AcceptanceThresholds"
+    thresholds: AcceptanceThresholds
 
 
 class DecisionStep(FrozenModel):
@@ -193,12 +193,26 @@ class MessageOutcome(FrozenModel):
     child_workflow_id: str | None = None
 
 
+class CaseTimers(FrozenModel):
+    """Service levels of the category workflows; defaults are policy, tests pass shorter ones."""
+
+    # An agent must pick up a service ticket within this, or a supervisor is told.
+    service_sla: timedelta = timedelta(hours=4)
+    # A pending safety review is re-announced to the safety team after this.
+    review_reminder: timedelta = timedelta(hours=24)
+    # A supervisor is pulled in after this (or earlier, the day before the regulatory due date).
+    review_deadline: timedelta = timedelta(hours=72)
+    # Minimum knowledge-base score for answering without a human (adapters.knowledge_base).
+    kb_min_score: float = Field(default=0.35, ge=0.0, le=1.0)
+
+
 class CaseRef(FrozenModel):
     """Input every category child workflow receives."""
 
     case_id: str
     message: InboundMessage
     decision: RoutingDecision
+    timers: CaseTimers = Field(default_factory=CaseTimers)
 
 
 class CaseSnapshot(FrozenModel):
@@ -264,6 +278,9 @@ class CaseView(BaseModel):
     next_step: str | None
     decision_path: list[DecisionStep]
     child: CaseSnapshot | None = None
+    # From the case store: the durable audit trail and the stored case row.
+    timeline: list[AuditEntry] = Field(default_factory=list)
+    record: CaseSummary | None = None
 
 
 # --------------------------------------------------------------------------- agent actions
@@ -295,9 +312,6 @@ class TicketUpdate(FrozenModel):
 
 
 # --------------------------------------------------------------------------- persistence ports
-
-# Imported here rather than in the header so this section stays a pure append.
-from datetime import date
 
 TicketPriority = Literal["low", "normal", "high", "urgent"]
 TicketStatus = Literal["open", "in_progress", "resolved", "escalated"]
@@ -434,3 +448,91 @@ class NotificationReceipt(FrozenModel):
     created_at: datetime
     # True when the key was already queued: the caller must not treat it as a second send.
     duplicate: bool
+
+
+# --------------------------------------------------------------------------- case activities
+
+
+class CaseIntake(FrozenModel):
+    """`record_case` input: the case row plus the decision path that becomes its first audit lines."""
+
+    record: CaseRecord
+    decision_path: list[DecisionStep]
+
+
+class CaseStatusChange(FrozenModel):
+    case_id: str = Field(min_length=1, max_length=64)
+    status: CaseStatus
+    category: Category | None = None
+    route: Route | None = None
+
+
+class KnowledgeQuery(FrozenModel):
+    case_id: str
+    redacted_text: str
+
+
+class KnowledgeAnswer(FrozenModel):
+    """Best knowledge-base match; `article_id` is None when nothing matched at all."""
+
+    article_id: str | None = None
+    article_version: int | None = None
+    title: str | None = None
+    score: float = Field(default=0.0, ge=0.0, le=1.0)
+    answer: str | None = None
+    knowledge_base_version: str
+
+
+class ServiceRequestQuery(FrozenModel):
+    case_id: str
+    redacted_text: str
+
+
+class ServiceRequestDetails(FrozenModel):
+    """`core.service_requests.ServiceRequest` as a payload."""
+
+    kind: str
+    order_numbers: list[str] = Field(default_factory=list)
+    prescription_numbers: list[str] = Field(default_factory=list)
+    ticket_numbers: list[str] = Field(default_factory=list)
+    evidence: str = ""
+
+
+class ReportAssessment(FrozenModel):
+    """Deterministic pharmacovigilance triage of a report (core.pharmacovigilance)."""
+
+    criteria_present: list[str]
+    criteria_missing: list[str]
+    seriousness: list[str]
+    serious: bool
+    day_zero: datetime
+    regulatory_due_date: date
+    rules_version: str
+
+
+class AdverseEventIntake(FrozenModel):
+    """`open_adverse_event_report` input; day zero is when the company first received the report."""
+
+    case_id: str = Field(min_length=1, max_length=64)
+    redacted_text: str
+    day_zero: datetime
+    customer_id: str | None = None
+
+
+class SafetyDecisionRecord(FrozenModel):
+    case_id: str = Field(min_length=1, max_length=64)
+    status: AdverseEventStatus
+    reviewer: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CaseListPage(BaseModel):
+    """GET /v1/cases: one page of the agents' work queue."""
+
+    items: list[CaseSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+CaseView.model_rebuild()

@@ -20,3 +20,30 @@ def message_workflow_id(case_id: str) -> str:
 
 def child_workflow_id(case_id: str, route: str) -> str:
     return f"case-{case_id}-{route}"
+
+
+def rerouted_workflow_id(case_id: str, category: str) -> str:
+    """The category workflow a safety reviewer sends a case to (`not_a_safety_case`)."""
+    return f"case-{case_id}-rerouted-{category}"
+
+
+# Case activities (activities/cases.py); tests register fakes under the same names.
+RECORD_CASE_ACTIVITY = "record_case"
+APPEND_AUDIT_ACTIVITY = "append_audit"
+SET_CASE_STATUS_ACTIVITY = "set_case_status"
+ANSWER_FROM_KB_ACTIVITY = "answer_from_knowledge_base"
+EXTRACT_SERVICE_REQUEST_ACTIVITY = "extract_service_request"
+CREATE_TICKET_ACTIVITY = "create_ticket"
+APPLY_TICKET_CHANGE_ACTIVITY = "apply_ticket_change"
+OPEN_ADVERSE_EVENT_REPORT_ACTIVITY = "open_adverse_event_report"
+RECORD_SAFETY_DECISION_ACTIVITY = "record_safety_decision"
+SUBMIT_TO_SAFETY_DATABASE_ACTIVITY = "submit_to_safety_database"
+NOTIFY_ACTIVITY = "notify"
+
+
+def audit_key(case_id: str, step: str, sequence: int) -> str:
+    return f"{case_id}:{step}:{sequence}"
+
+
+def notification_key(case_id: str, purpose: str) -> str:
+    return f"{case_id}:notify:{purpose}"

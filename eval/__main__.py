@@ -78,8 +78,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"safety_recall={b['safety_recall']} latency_p50_ms={b['latency_ms']['p50']} "
             f"(latency_p50_ratio={m['latency_p50_ratio']})"
         )
-    _out(f"{summary}\nwrote {args.out}/metrics.json, predictions.jsonl, report.md, confusion.png, "
-         "reliability.png\n")
+    _out(
+        f"{summary}\nwrote {args.out}/metrics.json, predictions.jsonl, report.md, confusion.png, "
+        "reliability.png\n"
+    )
     return EXIT_OK
 
 
@@ -120,7 +122,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
             failures.append(f"{name} = {value:.4f} is below the floor {floor:.4f}")
     n = metrics.get("n")
     if failures:
-        _err("eval gate FAILED (n=%s):\n  " % n + "\n  ".join(failures))
+        _err(f"eval gate FAILED (n={n}):\n  " + "\n  ".join(failures))
         missed = metrics.get("safety_missed_ids") or []
         if missed:
             _err(f"  missed safety messages: {', '.join(map(str, missed[:20]))}")
@@ -136,14 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="evaluate a labelled JSONL data set")
     run.add_argument("--dataset", type=Path, required=True, help='JSONL: {"id","text","label",...}')
-    run.add_argument("--backend", choices=["llamacpp", "ollama", "fake"], default=None,
-                     help="LLM backend (default: CC_LLM_BACKEND / settings)")
+    run.add_argument(
+        "--backend",
+        choices=["llamacpp", "ollama", "fake"],
+        default=None,
+        help="LLM backend (default: CC_LLM_BACKEND / settings)",
+    )
     run.add_argument("--prompt", choices=["production", "naive"], default="production")
-    run.add_argument("--baseline", action="store_true",
-                     help="also run the naive prompt alone, interleaved, for comparison")
+    run.add_argument(
+        "--baseline", action="store_true", help="also run the naive prompt alone, interleaved, for comparison"
+    )
     run.add_argument("--limit", type=int, default=None, help="only the first N rows")
-    run.add_argument("--policy", type=Path, default=None,
-                     help="acceptance thresholds JSON (default: settings.policy_file)")
+    run.add_argument(
+        "--policy", type=Path, default=None, help="acceptance thresholds JSON (default: settings.policy_file)"
+    )
     run.add_argument("--out", type=Path, required=True, help="output directory")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(handler=cmd_run)

@@ -46,11 +46,12 @@ DEFAULT_TARGET = 0.97
 TRADE_OFF_TARGETS: tuple[float, ...] = (0.90, 0.95, 0.97, 0.99)
 
 # Coarse grid, in hundredths.
-COARSE_MIN_PROBABILITY = tuple(range(30, 100, 5)) + (99,)
-COARSE_MIN_GAP = tuple(range(0, 81, 10))
+COARSE_MIN_PROBABILITY = (*range(30, 100, 5), 99)
+COARSE_MIN_GAP = tuple(range(0, 81, 5))
 COARSE_SAFETY_FLOOR = (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50)
-COARSE_SAFETY_ACCEPT = tuple(range(30, 100, 5)) + (99,)
+COARSE_SAFETY_ACCEPT = (*range(30, 100, 5), 99)
 REFINE_RADIUS = 5
+REFINE_ROUNDS = 3
 LIMITS = {"min_probability": (30, 99), "min_gap": (0, 80), "safety_floor": (2, 50), "safety_accept": (2, 99)}
 
 
@@ -180,9 +181,7 @@ def _pareto(options: Iterable[_LabelCombo]) -> list[_LabelCombo]:
     return front
 
 
-def _label_options(
-    rows: Sequence[SimRow], label: str, gap: int, grid: Sequence[int]
-) -> list[_LabelCombo]:
+def _label_options(rows: Sequence[SimRow], label: str, gap: int, grid: Sequence[int]) -> list[_LabelCombo]:
     """Options of min_probability[label] for rows that reach rule 4 with this top label."""
     eligible = [r for r in rows if r.top_label == label and r.gap >= gap / 100]
     options: list[_LabelCombo] = []
@@ -256,9 +255,7 @@ def search(
                             continue
                         if _better(key, best_key[target]):
                             best_key[target] = key
-                            candidate = Candidate(
-                                (values[0], values[1], values[2]), gap, floor, accept
-                            )
+                            candidate = Candidate((values[0], values[1], values[2]), gap, floor, accept)
                             best[target] = Choice(candidate, n, accepted, wrong)
     return best
 
@@ -269,8 +266,8 @@ def _around(value: int, name: str) -> list[int]:
 
 
 def calibrate(rows: Sequence[SimRow], target: float) -> Choice | None:
-    """Coarse grid, then a 1/100 refinement around the coarse optimum."""
-    coarse = search(
+    """Coarse grid, then 1/100 refinements around the optimum until it stops moving."""
+    best = search(
         rows,
         [target],
         [COARSE_MIN_PROBABILITY] * 3,
@@ -278,18 +275,22 @@ def calibrate(rows: Sequence[SimRow], target: float) -> Choice | None:
         COARSE_SAFETY_FLOOR,
         COARSE_SAFETY_ACCEPT,
     )[target]
-    if coarse is None:
-        return None
-    c = coarse.candidate
-    refined = search(
-        rows,
-        [target],
-        [_around(v, "min_probability") for v in c.min_probability],
-        _around(c.min_gap, "min_gap"),
-        _around(c.safety_floor, "safety_floor"),
-        sorted(set(_around(c.safety_accept, "safety_accept")) | set(COARSE_SAFETY_ACCEPT)),
-    )[target]
-    return refined or coarse
+    for _ in range(REFINE_ROUNDS):
+        if best is None:
+            return None
+        c = best.candidate
+        refined = search(
+            rows,
+            [target],
+            [_around(v, "min_probability") for v in c.min_probability],
+            _around(c.min_gap, "min_gap"),
+            _around(c.safety_floor, "safety_floor"),
+            sorted(set(_around(c.safety_accept, "safety_accept")) | set(COARSE_SAFETY_ACCEPT)),
+        )[target]
+        if refined is None or refined.candidate == c:
+            break
+        best = refined
+    return best
 
 
 # --------------------------------------------------------------------------- verification

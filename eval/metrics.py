@@ -54,9 +54,7 @@ def accuracy(y_true: Sequence[str], y_pred: Sequence[str | None]) -> float | Non
     return sum(t == p for t, p in zip(y_true, y_pred, strict=True)) / len(y_true)
 
 
-def confusion_matrix(
-    y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]
-) -> Confusion:
+def confusion_matrix(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> Confusion:
     """`matrix[true][pred]` counts; predictions outside `labels` get their own column."""
     _check_same_length(y_true, y_pred)
     columns = list(labels) + sorted({p for p in y_pred if p not in labels})

@@ -14,7 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on CI or the eval machine
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 if TYPE_CHECKING:
     from eval.runner import Prediction
@@ -216,7 +216,8 @@ def plot_reliability(metrics: dict[str, Any], path: Path) -> None:
     series.append((f"final category (ECE {fmt(metrics.get('ece_final'))})", reliability.get("final") or []))
     base = metrics.get("baseline") or {}
     if base.get("reliability"):
-        series.append((f"baseline {base.get('prompt_version')} (ECE {fmt(base.get('ece'))})", base["reliability"]))
+        name = f"baseline {base.get('prompt_version')} (ECE {fmt(base.get('ece'))})"
+        series.append((name, base["reliability"]))
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(6, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )

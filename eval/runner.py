@@ -7,6 +7,7 @@ re-implements classification or routing, so what the eval measures is what the w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -215,9 +216,7 @@ def _probabilities_dict(values: Any) -> dict[str, float]:
     return {c.value: float(values.of(c)) for c in Category}
 
 
-def classify_production(
-    pipeline: ClassificationPipeline, item: EvalItem, redacted: str
-) -> Prediction:
+def classify_production(pipeline: ClassificationPipeline, item: EvalItem, redacted: str) -> Prediction:
     """pipeline.run + policy.decide, exactly as the worker chains them."""
     request = ClassifyInput(case_id=item.id, redacted_text=redacted, channel=Channel(item.channel))
     thresholds = pipeline.thresholds
@@ -294,12 +293,11 @@ def classify_baseline(classifier: Classifier, item: EvalItem, redacted: str) -> 
 
 def _warm_up(classifiers: Iterable[Classifier]) -> None:
     for classifier in classifiers:
-        try:
+        # A failing backend shows up in the recorded rows instead.
+        with contextlib.suppress(*_LLM_FAILURES):
             classifier.classify(
                 ClassifyInput(case_id="warmup", redacted_text=_WARMUP_TEXT, channel=Channel.chat)
             )
-        except _LLM_FAILURES:
-            pass  # a failing backend shows up in the recorded rows instead
 
 
 def run(options: RunOptions) -> RunResult:
@@ -416,9 +414,9 @@ def _group(predictions: Sequence[Prediction], key: str) -> dict[str, dict[str, A
     return out
 
 
-def _llm_confidence(labels: Sequence[str | None], probs: Sequence[dict[str, float] | None]) -> list[
-    tuple[float, int]
-]:
+def _llm_confidence(
+    labels: Sequence[str | None], probs: Sequence[dict[str, float] | None]
+) -> list[tuple[float, int]]:
     """(probability of the label the LLM gave, row index) for rows that have one."""
     return [
         (p[label], i)
@@ -448,12 +446,8 @@ def summarize(predictions: Sequence[Prediction], baseline_prompt: str | None = N
         "n": len(predictions),
         "errors": sum(p.error is not None for p in predictions),
         **scores,
-        "per_class": {
-            k: v.as_dict() for k, v in per_class_scores(y_true, y_final, LABELS).items()
-        },
-        "safety_missed_ids": [
-            p.id for p in predictions if p.label == SAFETY and p.category != SAFETY
-        ],
+        "per_class": {k: v.as_dict() for k, v in per_class_scores(y_true, y_final, LABELS).items()},
+        "safety_missed_ids": [p.id for p in predictions if p.label == SAFETY and p.category != SAFETY],
         # The dangerous miss: a true safety message sent to an automated non-safety route.
         "safety_auto_routed_elsewhere_ids": [
             p.id

@@ -17,6 +17,8 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from classifier.policy import NEXT_STEPS, decide
     from core.models import (
+        CaseIntake,
+        CaseRecord,
         CaseRef,
         CaseSnapshot,
         CaseStatus,
@@ -29,7 +31,8 @@ with workflow.unsafe.imports_passed_through():
         Route,
         RoutingDecision,
     )
-    from core.names import CLASSIFY_ACTIVITY, child_workflow_id
+    from core.names import CLASSIFY_ACTIVITY, RECORD_CASE_ACTIVITY, child_workflow_id
+    from temporal_workflows.case_trail import run_case_activity
     from temporal_workflows.categories import CHILD_WORKFLOWS
 
 CLASSIFY_TIMEOUT = timedelta(seconds=30)
@@ -93,9 +96,36 @@ class MessageWorkflow:
             status=CaseStatus.classified,
             child_workflow_id=child_id,
         )
+        # Durable case row and audit trail before the category workflow starts;
+        # after the outcome, so the HTTP answer never waits for the database.
+        await run_case_activity(
+            RECORD_CASE_ACTIVITY,
+            CaseIntake(
+                record=CaseRecord(
+                    case_id=message.case_id,
+                    message_id=message.message_id,
+                    workflow_id=workflow.info().workflow_id,
+                    channel=message.channel,
+                    customer_id=message.customer_id,
+                    locale=message.locale,
+                    redacted_text=message.redacted_text,
+                    received_at=message.received_at,
+                    status=CaseStatus.classified,
+                    category=decision.category,
+                    route=decision.route,
+                    confidence=decision.confidence,
+                ),
+                decision_path=path,
+            ),
+            int,
+        )
         final: CaseSnapshot = await workflow.execute_child_workflow(
-            CHILD_WORKFLOWS[decision.route],
-            CaseRef(case_id=message.case_id, message=message, decision=decision.model_copy(update={"decision_path": path})),
+            CHILD_WORKFLOWS[decision.route].__name__,
+            CaseRef(
+                case_id=message.case_id,
+                message=message,
+                decision=decision.model_copy(update={"decision_path": path}),
+            ),
             id=child_id,
             result_type=CaseSnapshot,
         )

@@ -12,12 +12,21 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from activities.cases import CaseActivities
 from activities.classification import ClassificationActivities
+from adapters.db.case_store import SqlCaseStore
+from adapters.db.engine import create_engine_from_url, session_factory
+from adapters.db.migrate import upgrade_to_head
+from adapters.knowledge_base import KnowledgeBase
+from adapters.notifications_local import LocalOutbox
+from adapters.safety_db_local import LocalSafetyDatabase
+from adapters.ticketing_local import LocalTicketing
 from classifier.factory import build_classifier
 from classifier.pipeline import ClassificationPipeline, build_pipeline
 from classifier.policy import load_thresholds
@@ -78,6 +87,18 @@ def build_workers(
     return workers
 
 
+def build_case_activities(settings: Settings, engine: AsyncEngine | None = None) -> CaseActivities:
+    """Case activities over the local adapters; swap an adapter here to plug in Zendesk, Argus, ..."""
+    sessions = session_factory(engine or create_engine_from_url(settings.database_url))
+    return CaseActivities(
+        case_store=SqlCaseStore(sessions),
+        ticketing=LocalTicketing(sessions),
+        safety_db=LocalSafetyDatabase(sessions),
+        notifications=LocalOutbox(sessions),
+        knowledge_base=KnowledgeBase.default(),
+    )
+
+
 def load_pipeline(settings: Settings) -> ClassificationPipeline:
     return build_pipeline(build_classifier(settings), load_thresholds(settings.policy_file))
 
@@ -93,8 +114,27 @@ async def serve(settings: Settings) -> None:
     if "llm" in settings.worker_roles:
         log.info("loading_model", backend=settings.llm_backend, variant=settings.model_variant)
         pipeline = await asyncio.to_thread(load_pipeline, settings)
+    engine: AsyncEngine | None = None
+    case_activities: list[Any] = []
+    if "workflows" in settings.worker_roles:
+        # The schema must be current before the first activity writes to it.
+        await upgrade_to_head(settings.database_url)
+        engine = create_engine_from_url(settings.database_url)
+        case_activities = build_case_activities(settings, engine).definitions()
+    try:
+        await _serve_workers(client, settings, pipeline, case_activities)
+    finally:
+        if engine is not None:
+            await engine.dispose()
+
+
+async def _serve_workers(
+    client: Client, settings: Settings, pipeline: ClassificationPipeline | None, activities: list[Any]
+) -> None:
     with ThreadPoolExecutor(max_workers=settings.llm_max_concurrent) as executor:
-        workers = build_workers(client, settings, pipeline=pipeline, llm_executor=executor)
+        workers = build_workers(
+            client, settings, pipeline=pipeline, activities=activities, llm_executor=executor
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

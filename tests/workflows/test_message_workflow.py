@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -18,6 +21,7 @@ from classifier.policy import load_thresholds
 from classifier.service import Classifier
 from core.config import Settings
 from core.models import (
+    CaseSnapshot,
     CaseStatus,
     Category,
     Channel,
@@ -28,10 +32,13 @@ from core.models import (
     MessageWorkflowInput,
     Route,
     SafetyDecision,
+    TicketUpdate,
 )
 from core.names import child_workflow_id, message_workflow_id
 from temporal_workflows.message import MessageWorkflow
 from temporal_workflows.safety_compliance import SafetyComplianceWorkflow
+from temporal_workflows.service_action import ServiceActionWorkflow
+from tests.workflows.fake_case_activities import FakeCaseActivities
 from worker.main import build_workers
 
 
@@ -48,20 +55,44 @@ def overdose_guard(text: str) -> GuardResult:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, settings: Settings, backend: FakeBackend,
+    client: Client,
+    settings: Settings,
+    backend: FakeBackend,
     guard: Callable[[str], GuardResult] = no_signal_guard,
+    case_activities: FakeCaseActivities | None = None,
 ) -> AsyncIterator[None]:
-    pipeline = ClassificationPipeline(Classifier(backend), guard, "test-guard", load_thresholds(settings.policy_file))
+    thresholds = load_thresholds(settings.policy_file)
+    pipeline = ClassificationPipeline(Classifier(backend), guard, "test-guard", thresholds)
+    fakes = case_activities or FakeCaseActivities()
     with ThreadPoolExecutor(max_workers=1) as executor:
-        workers: list[Worker] = build_workers(client, settings, pipeline=pipeline, llm_executor=executor)
+        workers: list[Worker] = build_workers(
+            client, settings, pipeline=pipeline, llm_executor=executor, activities=fakes.definitions()
+        )
         async with workers[0], workers[1]:
             yield
 
 
-async def start(client: Client, settings: Settings, text: str) -> WorkflowHandle[MessageWorkflow, MessageOutcome]:
+async def child_started(child: WorkflowHandle[Any, Any]) -> None:
+    """The child starts after the case is recorded, a moment after the classification update returns."""
+    for _ in range(100):
+        try:
+            if await child.query("state", result_type=CaseSnapshot) is not None:
+                return
+        except RPCError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("the category workflow never started")
+
+
+async def start(
+    client: Client, settings: Settings, text: str
+) -> WorkflowHandle[MessageWorkflow, MessageOutcome]:
     case_id = str(uuid.uuid4())
     message = InboundMessage(
-        case_id=case_id, message_id=f"m-{case_id}", channel=Channel.chat, redacted_text=text,
+        case_id=case_id,
+        message_id=f"m-{case_id}",
+        channel=Channel.chat,
+        redacted_text=text,
         received_at=datetime(2026, 11, 25, tzinfo=timezone.utc),
     )
     return await client.start_workflow(
@@ -76,20 +107,33 @@ async def test_classification_is_retried_by_temporal_and_routes_to_the_service_c
     time_skipping_env: WorkflowEnvironment, queues_settings: Settings
 ) -> None:
     backend = FakeBackend(fail_times=1)
+    fakes = FakeCaseActivities()
     client = time_skipping_env.client
-    async with running_worker(client, queues_settings, backend):
+    async with running_worker(client, queues_settings, backend, case_activities=fakes):
         handle = await start(client, queues_settings, "please cancel order 12345")
         outcome = await handle.execute_update(MessageWorkflow.classification)
+        child = client.get_workflow_handle_for(ServiceActionWorkflow.run, outcome.child_workflow_id or "")
+        await child_started(child)
+        await child.signal(ServiceActionWorkflow.ticket_update, TicketUpdate(action="resolve", agent="a-1"))
         final = await handle.result()
     assert len(backend.requests) == 2  # first attempt failed, second succeeded
     assert outcome.route is Route.service_action
     assert outcome.category is Category.service_action
     assert 0.0 <= outcome.confidence <= 1.0
     assert [s.step for s in outcome.decision_path] == [
-        "intake", "llm_classification", "safety_guard", "acceptance_policy",
+        "intake",
+        "llm_classification",
+        "safety_guard",
+        "acceptance_policy",
     ]
     assert outcome.child_workflow_id == child_workflow_id(outcome.case_id, "service_action")
-    assert final.status is CaseStatus.awaiting_agent
+    assert final.status is CaseStatus.closed
+    recorded = next(arg for name, arg in fakes.calls if name == "record_case")
+    assert recorded.record.status is CaseStatus.classified
+    assert recorded.record.route is Route.service_action
+    assert [s.step for s in recorded.decision_path] == [s.step for s in outcome.decision_path]
+    # The case row exists before the category workflow does anything.
+    assert fakes.names().index("record_case") < fakes.names().index("extract_service_request")
     history = await handle.fetch_history()
     failed = [e for e in history.events if e.HasField("activity_task_failed_event_attributes")]
     assert failed == []  # retries of a retried activity are recorded in the attempt count, not as events
@@ -99,7 +143,7 @@ async def test_classification_is_retried_by_temporal_and_routes_to_the_service_c
     assert completed is not None
 
 
-async def test_safety_case_waits_for_a_human_decision_signal(
+async def test_safety_case_waits_for_a_human_decision(
     time_skipping_env: WorkflowEnvironment, queues_settings: Settings
 ) -> None:
     client = time_skipping_env.client
@@ -109,7 +153,8 @@ async def test_safety_case_waits_for_a_human_decision_signal(
         assert outcome.route is Route.safety_compliance
         assert await handle.query(MessageWorkflow.status) is CaseStatus.classified
         child = client.get_workflow_handle_for(SafetyComplianceWorkflow.run, outcome.child_workflow_id or "")
-        await child.signal(
+        await child_started(child)
+        await child.execute_update(
             SafetyComplianceWorkflow.decide,
             SafetyDecision(decision="confirm", reviewer="pv-1", reason="rash after start", review_round=1),
         )
