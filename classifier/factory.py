@@ -32,4 +32,9 @@ def build_backend(settings: Settings) -> LLMBackend:
 
 
 def build_classifier(settings: Settings, prompt_name: str = "production") -> Classifier:
-    return Classifier(build_backend(settings), PROMPTS[prompt_name])
+    classifier = Classifier(build_backend(settings), PROMPTS[prompt_name])
+    if settings.llm_backend == "llamacpp":
+        # One call per slot, so every llama.cpp slot holds the prompt prefix in its cache.
+        for _ in range(settings.llm_max_concurrent):
+            classifier.warm_up()
+    return classifier

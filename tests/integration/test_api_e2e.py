@@ -1,24 +1,60 @@
-"""Through the real HTTP API (uvicorn on a socket), the real Temporal dev server and the real model."""
+"""End to end: real HTTP API (uvicorn on a socket), real Temporal dev server, real embedded model,
+real PostgreSQL (fresh schema per test). Each category's case ends with the expected rows."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import re
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.db.case_store import SqlCaseStore
+from adapters.db.engine import session_factory
 from api.main import create_app
 from classifier.pipeline import ClassificationPipeline
+from classifier.policy import load_thresholds
 from core.config import Settings
-from worker.main import build_workers
+from core.models import GuardResult
+from worker.main import build_case_activities, build_workers
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
+
+
+@dataclass
+class Stack:
+    http: httpx.AsyncClient
+    engine: AsyncEngine
+    env: WorkflowEnvironment
+
+    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(text(sql), params)
+            return [dict(row._mapping) for row in result]
+
+    async def eventually(self, check: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("condition not met in time")
+            await asyncio.sleep(0.2)
+
+    async def case_status(self, case_id: str) -> str:
+        rows = await self.rows("SELECT status FROM cases WHERE case_id = :c", c=case_id)
+        return str(rows[0]["status"]) if rows else "missing"
 
 
 def _free_port() -> int:
@@ -27,78 +63,185 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-async def api_url(
-    dev_server_env: WorkflowEnvironment, real_pipeline: ClassificationPipeline
-) -> AsyncIterator[str]:
-    suffix = uuid.uuid4().hex[:8]
-    settings = Settings(workflow_task_queue=f"wf-{suffix}", llm_task_queue=f"llm-{suffix}")
-    client = dev_server_env.client
+async def _serve(
+    env: WorkflowEnvironment, pipeline: ClassificationPipeline, engine: AsyncEngine, settings: Settings
+) -> AsyncIterator[Stack]:
+    client = env.client
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, client), host="127.0.0.1", port=port, log_config=None)
-    )
+    app = create_app(settings, client, case_store=SqlCaseStore(session_factory(engine)))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    activities = build_case_activities(settings, engine).definitions()
     with ThreadPoolExecutor(max_workers=1) as executor:
-        workers = build_workers(client, settings, pipeline=real_pipeline, llm_executor=executor)
+        workers = build_workers(
+            client, settings, pipeline=pipeline, activities=activities, llm_executor=executor
+        )
         async with workers[0], workers[1]:
-            serve = asyncio.create_task(server.serve())
+            serving = asyncio.create_task(server.serve())
             while not server.started:
                 await asyncio.sleep(0.05)
-            yield f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+                yield Stack(http=http, engine=engine, env=env)
             server.should_exit = True
-            await serve
+            await serving
 
 
-async def test_post_message_returns_the_routing_decision_and_the_case_is_readable(api_url: str) -> None:
-    message_id = f"it-{uuid.uuid4()}"
-    body = {
-        "text": "Please cancel order 88231, my email is jane.doe@example.com",
-        "channel": "chat",
-        "message_id": message_id,
-    }
-    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
-        first = await http.post("/v1/messages", json=body)
-        assert first.status_code == 200, first.text
-        decision = first.json()
-        assert set(decision) >= {
-            "case_id", "workflow_id", "category", "confidence", "decision_path", "next_step", "status",
-        }
-        assert decision["category"] == "service_action"
-        assert 0.0 <= decision["confidence"] <= 1.0
-        steps = [step["step"] for step in decision["decision_path"]]
-        assert steps == ["intake", "llm_classification", "safety_guard", "acceptance_policy"]
-        assert decision["decision_path"][0]["observed"]["redactions"] == {"EMAIL": 1}
-
-        again = await http.post("/v1/messages", json=body)
-        assert again.status_code == 200
-        assert again.json()["case_id"] == decision["case_id"]
-        assert again.json()["workflow_id"] == decision["workflow_id"]
-
-        case = await http.get(f"/v1/cases/{decision['case_id']}")
-        assert case.status_code == 200
-        assert case.json()["category"] == "service_action"
-
-        missing = await http.get(f"/v1/cases/{uuid.uuid4()}")
-        assert missing.status_code == 404
-        assert missing.headers["content-type"].startswith("application/problem+json")
-
-        ready = await http.get("/readyz")
-        assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {
-            "temporal": True, "workflow_worker": True, "llm_worker_model_loaded": True,
-        }
+def _settings(**overrides: Any) -> Settings:
+    suffix = uuid.uuid4().hex[:8]
+    return Settings(workflow_task_queue=f"wf-{suffix}", llm_task_queue=f"llm-{suffix}", **overrides)
 
 
-async def test_the_workflow_history_never_contains_the_raw_personal_data(
-    api_url: str, dev_server_env: WorkflowEnvironment
-) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
-        reply = await http.post(
-            "/v1/messages",
-            json={"text": "I am Jane Roe, call me on +44 20 7946 0958 about my refund", "channel": "voice"},
-        )
+@pytest.fixture
+async def stack(
+    dev_server_env: WorkflowEnvironment, real_pipeline: ClassificationPipeline, pg_engine: AsyncEngine
+) -> AsyncIterator[Stack]:
+    async for running in _serve(dev_server_env, real_pipeline, pg_engine, _settings()):
+        yield running
+
+
+async def post(stack: Stack, text_: str, **extra: Any) -> dict[str, Any]:
+    reply = await stack.http.post("/v1/messages", json={"text": text_, "channel": "chat", **extra})
     assert reply.status_code == 200, reply.text
-    history = await dev_server_env.client.get_workflow_handle(reply.json()["workflow_id"]).fetch_history()
+    body: dict[str, Any] = reply.json()
+    assert set(body) >= {"case_id", "workflow_id", "category", "confidence", "decision_path", "next_step", "status"}
+    assert 0.0 <= body["confidence"] <= 1.0
+    return body
+
+
+async def test_service_request_opens_a_ticket_that_an_agent_resolves(stack: Stack) -> None:
+    message_id = f"it-{uuid.uuid4()}"
+    body = {"message_id": message_id}
+    case = await post(stack, "Please cancel order 88231, my email is jane.doe@example.com", **body)
+    assert case["category"] == "service_action"
+    assert [s["step"] for s in case["decision_path"]] == [
+        "intake", "llm_classification", "safety_guard", "acceptance_policy",
+    ]
+    assert case["decision_path"][0]["observed"]["redactions"] == {"EMAIL": 1}
+    case_id = case["case_id"]
+
+    again = await post(stack, "Please cancel order 88231, my email is jane.doe@example.com", **body)
+    assert (again["case_id"], again["workflow_id"]) == (case_id, case["workflow_id"])
+
+    async def ticket_open() -> bool:
+        return bool(await stack.rows("SELECT 1 FROM tickets WHERE case_id = :c", c=case_id))
+
+    await stack.eventually(ticket_open)
+    ticket = (await stack.rows("SELECT * FROM tickets WHERE case_id = :c", c=case_id))[0]
+    assert "88231" in json.dumps(ticket["order_numbers"])
+    assert ticket["kind"] == "cancel_order"
+
+    for action in ("pick_up", "resolve"):
+        reply = await stack.http.post(
+            f"/v1/cases/{case_id}/ticket", json={"action": action, "agent": "agent-7", "note": "done"}
+        )
+        assert reply.status_code == 202, reply.text
+
+    async def closed() -> bool:
+        return await stack.case_status(case_id) == "closed"
+
+    await stack.eventually(closed)
+    assert (await stack.rows("SELECT status FROM tickets WHERE case_id = :c", c=case_id))[0]["status"] == "resolved"
+    assert await stack.rows("SELECT 1 FROM notifications WHERE case_id = :c AND audience = 'customer'", c=case_id)
+    stored = await stack.rows("SELECT redacted_text FROM cases WHERE case_id = :c", c=case_id)
+    assert "jane.doe" not in stored[0]["redacted_text"]
+    view = (await stack.http.get(f"/v1/cases/{case_id}")).json()
+    assert view["status"] == "closed"
+    assert len(view["timeline"]) >= 4
+
+
+async def test_general_question_is_answered_from_the_knowledge_base(stack: Stack) -> None:
+    case = await post(stack, "Which payment methods do you accept? Can I pay with PayPal?")
+    assert case["category"] == "informational"
+    case_id = case["case_id"]
+
+    async def closed() -> bool:
+        return await stack.case_status(case_id) == "closed"
+
+    await stack.eventually(closed)
+    audit = await stack.rows("SELECT step, observed FROM audit_events WHERE case_id = :c ORDER BY id", c=case_id)
+    kb_steps = [row for row in audit if "kb-payment-methods" in json.dumps(row["observed"])]
+    assert kb_steps, [row["step"] for row in audit]
+    assert await stack.rows(
+        "SELECT 1 FROM notifications WHERE case_id = :c AND template = 'kb_answer'", c=case_id
+    )
+
+
+async def test_safety_report_waits_for_a_reviewer_and_is_submitted_on_confirmation(stack: Stack) -> None:
+    case = await post(stack, "My daughter swallowed several of my blood pressure tablets an hour ago.")
+    assert case["category"] == "safety_compliance"
+    case_id = case["case_id"]
+
+    async def report_open() -> bool:
+        return bool(await stack.rows("SELECT 1 FROM adverse_event_reports WHERE case_id = :c", c=case_id))
+
+    await stack.eventually(report_open)
+    report = (await stack.rows("SELECT * FROM adverse_event_reports WHERE case_id = :c", c=case_id))[0]
+    assert report["serious"] is True
+    queue = (await stack.http.get("/v1/cases", params={"status": "awaiting_safety_review"})).json()
+    assert case_id in [item["case_id"] for item in queue["items"]]
+
+    decision = {"decision": "confirm", "reviewer": "pv-officer-1", "reason": "child exposure", "review_round": 1}
+    reply = await stack.http.post(f"/v1/cases/{case_id}/decision", json=decision)
+    assert reply.status_code == 200, reply.text
+    duplicate = await stack.http.post(f"/v1/cases/{case_id}/decision", json=decision)
+    assert duplicate.status_code == 409
+    assert duplicate.headers["content-type"].startswith("application/problem+json")
+
+    async def submitted() -> bool:
+        return bool(await stack.rows("SELECT 1 FROM safety_submissions WHERE case_id = :c", c=case_id))
+
+    await stack.eventually(submitted)
+    assert len(await stack.rows("SELECT 1 FROM safety_submissions WHERE case_id = :c", c=case_id)) == 1
+
+
+async def test_uncertain_message_waits_in_triage_until_an_agent_picks_the_category(
+    dev_server_env: WorkflowEnvironment, real_pipeline: ClassificationPipeline, pg_engine: AsyncEngine,
+    tmp_path: Path,
+) -> None:
+    # A policy that accepts nothing automatically: every message must go through triage.
+    strict = tmp_path / "policy.json"
+    strict.write_text(json.dumps({
+        "version": "accept-nothing", "min_gap": 1.0, "safety_floor": 1.0, "safety_accept": 1.0,
+        "min_probability": {"informational": 1.0, "service_action": 1.0, "safety_compliance": 1.0},
+    }))
+    pipeline = ClassificationPipeline(
+        real_pipeline.classifier, lambda _: GuardResult(raise_to_safety=False), "no-guard", load_thresholds(strict)
+    )
+    async for stack in _serve(dev_server_env, pipeline, pg_engine, _settings()):
+        case = await post(stack, "Do you deliver to Ireland?")
+        case_id = case["case_id"]
+        assert case["decision_path"][-1]["decision"] == "human_triage"
+
+        async def awaiting_triage() -> bool:
+            return await stack.case_status(case_id) == "awaiting_triage"
+
+        await stack.eventually(awaiting_triage)
+        reply = await stack.http.post(
+            f"/v1/cases/{case_id}/triage",
+            json={"category": "informational", "agent": "agent-2", "reason": "shipping question"},
+        )
+        assert reply.status_code == 200, reply.text
+
+        async def closed() -> bool:
+            return await stack.case_status(case_id) == "closed"
+
+        await stack.eventually(closed)
+
+
+async def test_unknown_cases_are_404_and_readiness_reports_every_dependency(stack: Stack) -> None:
+    missing = await stack.http.get(f"/v1/cases/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    ready = await stack.http.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"temporal": True, "workflow_worker": True, "llm_worker_model_loaded": True}
+
+
+async def test_the_workflow_history_never_contains_the_raw_personal_data(stack: Stack) -> None:
+    case = await post(stack, "I am Jane Roe, call me on +44 20 7946 0958 about my refund for order 55120")
+    history = await stack.env.client.get_workflow_handle(case["workflow_id"]).fetch_history()
+    # Payloads are base64 inside the history JSON: decode every one of them.
     raw = history.to_json()
-    assert "7946" not in raw
-    assert "[PHONE]" in raw
+    payloads = [base64.b64decode(m).decode("utf-8", "replace") for m in re.findall(r'"data": "([^"]+)"', raw)]
+    everything = raw + "\n".join(payloads)
+    assert "[PHONE]" in everything and "[NAME]" in everything
+    assert "7946" not in everything and "Jane Roe" not in everything
