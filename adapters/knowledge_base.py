@@ -65,8 +65,30 @@ _WORD_PATTERN = re.compile(r"[a-z0-9]+")
 _SUFFIXES = tuple(
     sorted(
         (
-            "ations", "ation", "ements", "ement", "ments", "ment", "ings", "ing", "ungen", "ung",
-            "ies", "ied", "ed", "es", "ez", "en", "ly", "os", "as", "s", "e", "y", "o", "a",
+            "ations",
+            "ation",
+            "ements",
+            "ement",
+            "ments",
+            "ment",
+            "ings",
+            "ing",
+            "ungen",
+            "ung",
+            "ies",
+            "ied",
+            "ed",
+            "es",
+            "ez",
+            "en",
+            "ly",
+            "os",
+            "as",
+            "s",
+            "e",
+            "y",
+            "o",
+            "a",
         ),
         key=len,
         reverse=True,
@@ -190,9 +212,7 @@ def _parse_front_matter(source: Path, text: str) -> tuple[dict[str, str], str]:
         raise ValueError(f"{source}: must start with a '---' front-matter line")
     try:
         closing_index = next(
-            index
-            for index, line in enumerate(lines[1:], start=1)
-            if line.strip() == _FRONT_MATTER_DELIMITER
+            index for index, line in enumerate(lines[1:], start=1) if line.strip() == _FRONT_MATTER_DELIMITER
         )
     except StopIteration:
         raise ValueError(f"{source}: front matter is not closed with '---'") from None
@@ -232,9 +252,7 @@ def parse_article(source: Path, text: str) -> KnowledgeArticle:
     try:
         date.fromisoformat(fields["updated"])
     except ValueError:
-        raise ValueError(
-            f"{source}: updated {fields['updated']!r} is not an ISO date (YYYY-MM-DD)"
-        ) from None
+        raise ValueError(f"{source}: updated {fields['updated']!r} is not an ISO date (YYYY-MM-DD)") from None
     keywords = tuple(keyword.strip() for keyword in fields["keywords"].split(","))
     if not all(keywords):
         raise ValueError(f"{source}: keywords contain an empty entry")
@@ -261,9 +279,7 @@ def _index_article(article: KnowledgeArticle) -> _IndexedArticle:
         for term in tokenize(text):
             frequencies[term] = frequencies.get(term, 0.0) + weight
     phrases = tuple(
-        tokens
-        for tokens in (_phrase_tokens(keyword) for keyword in article.keywords)
-        if len(tokens) >= 2
+        tokens for tokens in (_phrase_tokens(keyword) for keyword in article.keywords) if len(tokens) >= 2
     )
     return _IndexedArticle(
         article=article,
@@ -292,9 +308,7 @@ class KnowledgeBase:
             seen.add(article.id)
         self._articles = tuple(sorted(articles, key=lambda article: article.id))
         self._indexed = tuple(_index_article(article) for article in self._articles)
-        self._average_length = sum(item.weighted_length for item in self._indexed) / len(
-            self._indexed
-        )
+        self._average_length = sum(item.weighted_length for item in self._indexed) / len(self._indexed)
         document_frequency: Counter[str] = Counter()
         for item in self._indexed:
             document_frequency.update(item.weighted_term_frequencies.keys())
@@ -348,8 +362,7 @@ class KnowledgeBase:
             if raw <= 0.0:
                 continue
             raw += _PHRASE_BONUS * sum(
-                1 for phrase in item.keyword_phrases
-                if _contains_phrase(query_phrase_tokens, phrase)
+                1 for phrase in item.keyword_phrases if _contains_phrase(query_phrase_tokens, phrase)
             )
             scored.append((raw / (raw + SCORE_HALF_POINT), item.article.id, item.article))
         scored.sort(key=lambda entry: (-entry[0], entry[1]))

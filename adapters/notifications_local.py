@@ -43,11 +43,7 @@ class LocalOutbox:
                 },
             )
             row = (
-                await session.scalars(
-                    select(NotificationRow).where(
-                        NotificationRow.key == notification.key
-                    )
-                )
+                await session.scalars(select(NotificationRow).where(NotificationRow.key == notification.key))
             ).one()
             return NotificationReceipt(
                 notification_id=row.notification_id,

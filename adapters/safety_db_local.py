@@ -67,14 +67,10 @@ class LocalSafetyDatabase:
         async with self._sessions.begin() as session:
             row = await _report_row(session, case_id, for_update=True)
             if row is None:
-                raise RecordNotFoundError(
-                    f"case {case_id!r} has no adverse-event report"
-                )
+                raise RecordNotFoundError(f"case {case_id!r} has no adverse-event report")
             if row.status == "submitted":
                 # What regulators received cannot be re-decided; a correction is a follow-up report.
-                raise InvalidTransitionError(
-                    f"report {row.report_id} was already submitted"
-                )
+                raise InvalidTransitionError(f"report {row.report_id} was already submitted")
             row.status = status
             row.reviewer = reviewer
             row.decision_reason = reason
@@ -90,9 +86,7 @@ class LocalSafetyDatabase:
                     f"case {submission.case_id!r} has no report {submission.report_id!r}"
                 )
             if report.status == "rejected":
-                raise InvalidTransitionError(
-                    f"report {report.report_id} was rejected as not a safety case"
-                )
+                raise InvalidTransitionError(f"report {report.report_id} was rejected as not a safety case")
             submitted = await insert_if_absent(
                 session,
                 SafetySubmissionRow,
@@ -108,9 +102,7 @@ class LocalSafetyDatabase:
             )
             receipt_row = (
                 await session.scalars(
-                    select(SafetySubmissionRow).where(
-                        SafetySubmissionRow.case_id == submission.case_id
-                    )
+                    select(SafetySubmissionRow).where(SafetySubmissionRow.case_id == submission.case_id)
                 )
             ).one()
             if submitted:
@@ -130,9 +122,7 @@ class LocalSafetyDatabase:
 async def _report_row(
     session: AsyncSession, case_id: str, *, for_update: bool = False
 ) -> AdverseEventReportRow | None:
-    query = select(AdverseEventReportRow).where(
-        AdverseEventReportRow.case_id == case_id
-    )
+    query = select(AdverseEventReportRow).where(AdverseEventReportRow.case_id == case_id)
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).one_or_none()

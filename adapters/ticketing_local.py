@@ -112,9 +112,7 @@ class LocalTicketing:
         ]
 
 
-async def _ticket_row(
-    session: AsyncSession, case_id: str, *, for_update: bool = False
-) -> TicketRow | None:
+async def _ticket_row(session: AsyncSession, case_id: str, *, for_update: bool = False) -> TicketRow | None:
     query = select(TicketRow).where(TicketRow.case_id == case_id)
     if for_update:
         query = query.with_for_update()

@@ -23,9 +23,7 @@ class ProblemError(Exception):
         self.extra = extra
 
 
-def problem_response(
-    request: Request, status: int, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem_response(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {
         "type": f"https://errors.carepharm.example/{title.lower().replace(' ', '-')}",
         "title": title,
@@ -49,7 +47,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return problem_response(
-            request, 422, "Invalid request", "The request body failed validation.",
+            request,
+            422,
+            "Invalid request",
+            "The request body failed validation.",
             errors=_safe_errors(exc),
         )
 

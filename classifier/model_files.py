@@ -74,9 +74,9 @@ def ensure_model(variant: str, cache_dir: Path) -> Path:
     spec = MODEL_SPECS[variant]
     target = cache_dir / spec.filename
     marker = target.with_suffix(".sha256")
-    if target.exists() and marker.exists() and marker.read_text().strip() == spec.sha256:
-        if spec.size_bytes < 0 or target.stat().st_size == spec.size_bytes:
-            return target
+    verified = target.exists() and marker.exists() and marker.read_text().strip() == spec.sha256
+    if verified and (spec.size_bytes < 0 or target.stat().st_size == spec.size_bytes):
+        return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     digest = hashlib.sha256()

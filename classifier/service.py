@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -51,10 +52,8 @@ class Classifier:
         label = probabilities.ranked()[0][0]
         if naive:
             # The baseline reads the label the model wrote, as the obvious implementation would.
-            try:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
                 label = Category(json.loads(response.content)["category"])
-            except (ValueError, KeyError, TypeError):
-                pass
         return ClassificationResult(
             label=label,
             probabilities=probabilities,

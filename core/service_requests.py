@@ -96,12 +96,31 @@ def _word(*alternatives: str) -> str:
 
 
 _HUMAN_TARGETS_EN = _any(
-    "human", "person", "agent", "someone", "somebody", "representative", "operator", "manager",
-    "supervisor", "advisor", "adviser", "pharmacist", "staff member", "member of staff",
+    "human",
+    "person",
+    "agent",
+    "someone",
+    "somebody",
+    "representative",
+    "operator",
+    "manager",
+    "supervisor",
+    "advisor",
+    "adviser",
+    "pharmacist",
+    "staff member",
+    "member of staff",
 )
 _PARCEL_WORDS_EN = _any(
-    "order", "parcel", "package", "delivery", "medication", "medicine", "prescription",
-    "items?", "tablets",
+    "order",
+    "parcel",
+    "package",
+    "delivery",
+    "medication",
+    "medicine",
+    "prescription",
+    "items?",
+    "tablets",
 )
 _MEDICINE_WORDS_EN = _any("prescription", "medication", "medicine", "tablets", "pills", "inhaler")
 
@@ -111,42 +130,67 @@ _KIND_RULES: tuple[tuple[ServiceActionKind, tuple[str, ...]], ...] = (
         (
             # en
             _near(
-                _any("delete", "deleting", "close", "closing", "cancel", "remove", "erase",
-                     "deactivate", "terminate"),
+                _any(
+                    "delete",
+                    "deleting",
+                    "close",
+                    "closing",
+                    "cancel",
+                    "remove",
+                    "erase",
+                    "deactivate",
+                    "terminate",
+                ),
                 _any("account", "profile", "data", "information"),
                 _EN_DETERMINERS,
             ),
             r"right to (?:be forgotten|erasure)",
             _word("gdpr"),
-            _any("subject access", "data access", "data export", "data deletion",
-                 "data protection") + " request",
-            _near(_any("copy", "export"), "of " + _any("my ", "your ", "the ", "all ", "")
-                  + _any("personal ", "") + _any("data", "information"), ""),
+            _any("subject access", "data access", "data export", "data deletion", "data protection")
+            + " request",
+            _near(
+                _any("copy", "export"),
+                "of "
+                + _any("my ", "your ", "the ", "all ", "")
+                + _any("personal ", "")
+                + _any("data", "information"),
+                "",
+            ),
             r"what (?:personal )?(?:data|information) do you (?:hold|have|store|keep)",
             r"(?:unsubscribe|opt out)(?: me)? (?:from|of) (?:your |all )?(?:marketing|newsletter)",
             # de
-            _near(_any("konto", "kundenkonto", "benutzerkonto", "account", "profil", "daten"),
-                  _any("loschen", "schliessen", "kundigen", "entfernen", "aufheben")),
-            _near(_any("losch", "losche", "loschen", "schliessen", "kundigen"),
-                  _any("konto", "kundenkonto", "account", "profil", "daten")),
+            _near(
+                _any("konto", "kundenkonto", "benutzerkonto", "account", "profil", "daten"),
+                _any("loschen", "schliessen", "kundigen", "entfernen", "aufheben"),
+            ),
+            _near(
+                _any("losch", "losche", "loschen", "schliessen", "kundigen"),
+                _any("konto", "kundenkonto", "account", "profil", "daten"),
+            ),
             _word("dsgvo", "datenauskunft"),
             r"auskunft uber (?:meine |die )?(?:gespeicherten )?daten|recht auf vergessen",
             # fr
-            _near(_any("supprimer", "suppression", "fermer", "fermeture", "effacer", "cloturer"),
-                  _any("compte", "donnees", "profil")),
+            _near(
+                _any("supprimer", "suppression", "fermer", "fermeture", "effacer", "cloturer"),
+                _any("compte", "donnees", "profil"),
+            ),
             _word("rgpd"),
             r"droit a l oubli|acces a mes donnees",
             # es
-            _near(_any("eliminar", "borrar", "cancelar", "cerrar", "suprimir", "dar de baja"),
-                  _any("cuenta", "datos", "perfil"), _ES_DETERMINERS),
+            _near(
+                _any("eliminar", "borrar", "cancelar", "cerrar", "suprimir", "dar de baja"),
+                _any("cuenta", "datos", "perfil"),
+                _ES_DETERMINERS,
+            ),
             r"derecho al olvido|acceso a mis datos",
             # it
-            _near(_any("cancellare", "eliminare", "chiudere", "cancellazione", "eliminazione"),
-                  _any("account", "conto", "dati", "profilo")),
+            _near(
+                _any("cancellare", "eliminare", "chiudere", "cancellazione", "eliminazione"),
+                _any("account", "conto", "dati", "profilo"),
+            ),
             r"diritto all oblio",
             # nl
-            _near(_any("account", "gegevens", "profiel"),
-                  _any("verwijderen", "opheffen", "wissen")),
+            _near(_any("account", "gegevens", "profiel"), _any("verwijderen", "opheffen", "wissen")),
             _near(_any("verwijder", "verwijderen"), _any("account", "gegevens", "profiel")),
             r"inzage in (?:mijn )?gegevens|\bavg verzoek\b",
         ),
@@ -157,39 +201,90 @@ _KIND_RULES: tuple[tuple[ServiceActionKind, tuple[str, ...]], ...] = (
             # en
             _near(
                 _any("speak", "talk", "chat", "connect me", "put me through", "transfer me")
-                + " " + _any("to", "with"),
+                + " "
+                + _any("to", "with"),
                 _HUMAN_TARGETS_EN,
             ),
             r"\b(?:real|live|human) (?:person|agent|human|being)\b",
             r"call me back|(?:request|arrange|want|need) a (?:call ?back|callback)",
             # de
-            _near("mit",
-                  _any("menschen", "mitarbeiter", "mitarbeiterin", "berater", "beraterin",
-                       "person", "jemandem", "apotheker", "apothekerin", "vorgesetzten",
-                       "agenten")
-                  + " " + _any("sprechen", "reden", "verbinden")),
+            _near(
+                "mit",
+                _any(
+                    "menschen",
+                    "mitarbeiter",
+                    "mitarbeiterin",
+                    "berater",
+                    "beraterin",
+                    "person",
+                    "jemandem",
+                    "apotheker",
+                    "apothekerin",
+                    "vorgesetzten",
+                    "agenten",
+                )
+                + " "
+                + _any("sprechen", "reden", "verbinden"),
+            ),
             _word("ruckruf", "zuruckrufen", r"rufen sie mich (?:bitte )?(?:zu)?ruck"),
             # fr
-            _near("parler " + _any("a", "avec"),
-                  _any("humain", "personne", "conseiller", "conseillere", "agent", "operateur",
-                       "operatrice", "responsable", "pharmacien", "pharmacienne", "quelqu un")),
+            _near(
+                "parler " + _any("a", "avec"),
+                _any(
+                    "humain",
+                    "personne",
+                    "conseiller",
+                    "conseillere",
+                    "agent",
+                    "operateur",
+                    "operatrice",
+                    "responsable",
+                    "pharmacien",
+                    "pharmacienne",
+                    "quelqu un",
+                ),
+            ),
             _word("rappelez moi", "me rappeler", "etre rappele", "etre rappelee"),
             # es
-            _near("hablar con",
-                  _any("persona", "agente", "humano", "asesor", "asesora", "operador",
-                       "operadora", "representante", "encargado", "farmaceutico",
-                       "farmaceutica", "alguien")),
+            _near(
+                "hablar con",
+                _any(
+                    "persona",
+                    "agente",
+                    "humano",
+                    "asesor",
+                    "asesora",
+                    "operador",
+                    "operadora",
+                    "representante",
+                    "encargado",
+                    "farmaceutico",
+                    "farmaceutica",
+                    "alguien",
+                ),
+            ),
             _word("llamenme", "que me llamen", "devolver la llamada"),
             # it
-            _near("parlare con",
-                  _any("operatore", "operatrice", "persona", "umano", "consulente",
-                       "responsabile", "farmacista", "qualcuno")),
+            _near(
+                "parlare con",
+                _any(
+                    "operatore",
+                    "operatrice",
+                    "persona",
+                    "umano",
+                    "consulente",
+                    "responsabile",
+                    "farmacista",
+                    "qualcuno",
+                ),
+            ),
             _word("richiamatemi", "mi richiamate", "essere richiamato", "essere richiamata"),
             # nl
-            _near(_any("spreken", "praten") + " met",
-                  _any("medewerker", "mens", "persoon", "iemand", "apotheker")),
-            _near(_any("medewerker", "mens", "persoon", "iemand", "apotheker"),
-                  _any("spreken", "praten")),
+            _near(
+                _any("spreken", "praten") + " met",
+                _any("medewerker", "mens", "persoon", "iemand", "apotheker"),
+            ),
+            _near(_any("medewerker", "mens", "persoon", "iemand", "apotheker"), _any("spreken", "praten")),
             _word("bel me terug", "terugbellen", "teruggebeld"),
         ),
     ),
@@ -199,16 +294,17 @@ _KIND_RULES: tuple[tuple[ServiceActionKind, tuple[str, ...]], ...] = (
             # en: present-tense requests only; "was cancelled" is not a request.
             _word("cancel", "cancellation", "cancelation"),
             _near("stop", _any("order", "delivery", "shipment", "parcel")),
-            _near(_any("no longer", "don t", "do not") + " " + _any("want", "need"),
-                  _any("order", "items?", "medicines?")),
+            _near(
+                _any("no longer", "don t", "do not") + " " + _any("want", "need"),
+                _any("order", "items?", "medicines?"),
+            ),
             # de
             _word("stornieren", "stornierung", "storno", "stornier"),
             _near("bestellung", _any("zuruckziehen", "abbrechen", "annullieren", "widerrufen")),
             # fr
             _word("annuler", "annulez", "annulation"),
             # es
-            _word("cancelar", "cancele", "cancelen", "cancelacion", "anular", "anule", "anulen",
-                  "anulacion"),
+            _word("cancelar", "cancele", "cancelen", "cancelacion", "anular", "anule", "anulen", "anulacion"),
             # it
             _word("annullare", "annullate", "annulla", "annullamento"),
             _near("cancellare", "ordine"),
@@ -223,17 +319,37 @@ _KIND_RULES: tuple[tuple[ServiceActionKind, tuple[str, ...]], ...] = (
             r"\brefund\w*",
             r"money back|\breimburs\w*|\brepay\w*|credit (?:it )?back",
             r"\bsend back\b|\bsend (?:\w+ ){1,3}back\b",
-            _near("return",
-                  _any("item", "order", "product", "parcel", "package", "medicine", "medication",
-                       "tablets", "it", "them")),
+            _near(
+                "return",
+                _any(
+                    "item",
+                    "order",
+                    "product",
+                    "parcel",
+                    "package",
+                    "medicine",
+                    "medication",
+                    "tablets",
+                    "it",
+                    "them",
+                ),
+            ),
             # de
             r"\b\w*(?:erstattung|erstatten|erstattet)\b",
-            _word("geld zuruck", "ruckzahlung", "rucksendung", "zuruckschicken", "zurucksenden",
-                  "zuruckgeben", "gutschrift"),
+            _word(
+                "geld zuruck",
+                "ruckzahlung",
+                "rucksendung",
+                "zuruckschicken",
+                "zurucksenden",
+                "zuruckgeben",
+                "gutschrift",
+            ),
             # fr
             r"\brembours\w*",
-            _near(_any("retourner", "renvoyer"),
-                  _any("article", "produit", "commande", "colis", "medicament")),
+            _near(
+                _any("retourner", "renvoyer"), _any("article", "produit", "commande", "colis", "medicament")
+            ),
             # es
             r"\breembols\w*|\bdevolucion\w*|\bdevolver\b|devuelvan el dinero",
             # it
@@ -246,9 +362,10 @@ _KIND_RULES: tuple[tuple[ServiceActionKind, tuple[str, ...]], ...] = (
         ServiceActionKind.address_change,
         (
             # en
-            _near(_any("change", "changing", "update", "updating", "correct", "modify", "amend",
-                       "edit", "fix"),
-                  "address"),
+            _near(
+                _any("change", "changing", "update", "updating", "correct", "modify", "amend", "edit", "fix"),
+                "address",
+            ),
             r"address (?:change|update|correction|is wrong|was wrong)",
             r"(?:wrong|incorrect|new|different|old) (?:delivery |shipping |postal )?address",
             _word("moved house", "moved home", "moved flat"),
@@ -277,8 +394,7 @@ _KIND_RULES: tuple[tuple[ServiceActionKind, tuple[str, ...]], ...] = (
         ServiceActionKind.prescription_renewal,
         (
             # en
-            _near(_any("renew", "renewing", "reorder", "re order", "refill", "extend"),
-                  _MEDICINE_WORDS_EN),
+            _near(_any("renew", "renewing", "reorder", "re order", "refill", "extend"), _MEDICINE_WORDS_EN),
             r"prescription (?:renewal|refill)|repeat prescription|\brefill\b",
             _near(r"running (?:out|low) (?:of|on)", _any(_MEDICINE_WORDS_EN, "insulin")),
             r"prescription (?:has )?(?:expired|run out|ran out)",
@@ -379,8 +495,16 @@ _KIND_RULES: tuple[tuple[ServiceActionKind, tuple[str, ...]], ...] = (
         (
             # en
             r"\bcomplain\w*",
-            _word("unacceptable", "disgusted", "appalling", "disgraceful", "rude",
-                  "terrible service", "awful service", "very disappointed"),
+            _word(
+                "unacceptable",
+                "disgusted",
+                "appalling",
+                "disgraceful",
+                "rude",
+                "terrible service",
+                "awful service",
+                "very disappointed",
+            ),
             r"arrived (?:damaged|broken)|wrong (?:item|medicine|product)",
             r"items? (?:is |are )?missing",
             # de
@@ -421,10 +545,7 @@ _NUMBER_WORD = (
 _ORDER_PATTERNS = (
     re.compile(
         r"\b(?:order|bestellung|bestellnummer|auftrag|auftragsnummer|commande|pedido|orden|"
-        r"ordine|bestelling|bestelnummer|encomenda)\s*[:#]?\s*"
-        + _NUMBER_WORD
-        + r"#?\s*"
-        + _REFERENCE,
+        r"ordine|bestelling|bestelnummer|encomenda)\s*[:#]?\s*" + _NUMBER_WORD + r"#?\s*" + _REFERENCE,
         re.IGNORECASE,
     ),
     re.compile(r"\b(ORD-?\d+(?:-\d+)*)\b", re.IGNORECASE),
@@ -476,9 +597,7 @@ def _detect_kind(text: str) -> tuple[ServiceActionKind, str]:
 def _extract_references(text: str, patterns: tuple[re.Pattern[str], ...]) -> tuple[str, ...]:
     """Upper-cased references in order of appearance, each once."""
     found = sorted(
-        (match.start(1), match.group(1).upper())
-        for pattern in patterns
-        for match in pattern.finditer(text)
+        (match.start(1), match.group(1).upper()) for pattern in patterns for match in pattern.finditer(text)
     )
     unique: dict[str, None] = {}
     for _, reference in found:

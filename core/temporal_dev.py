@@ -15,12 +15,18 @@ TEMPORAL_TEST_SERVER = BIN_DIR / "temporal-test-server"
 
 # Without these the dev server adds 25-50 ms to every task hand-off.
 DEV_SERVER_TUNING: list[str] = [
-    "--dynamic-config-value", "history.transferProcessorMaxPollRPS=10000",
-    "--dynamic-config-value", "history.timerProcessorMaxPollRPS=10000",
-    "--dynamic-config-value", "history.visibilityProcessorMaxPollRPS=10000",
-    "--dynamic-config-value", 'history.timerProcessorMaxTimeShift="10ms"',
+    "--dynamic-config-value",
+    "history.transferProcessorMaxPollRPS=10000",
+    "--dynamic-config-value",
+    "history.timerProcessorMaxPollRPS=10000",
+    "--dynamic-config-value",
+    "history.visibilityProcessorMaxPollRPS=10000",
+    "--dynamic-config-value",
+    'history.timerProcessorMaxTimeShift="10ms"',
 ]
 SQLITE_TUNING: list[str] = [
-    "--sqlite-pragma", "journal_mode=wal",
-    "--sqlite-pragma", "synchronous=normal",
+    "--sqlite-pragma",
+    "journal_mode=wal",
+    "--sqlite-pragma",
+    "synchronous=normal",
 ]

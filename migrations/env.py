@@ -35,9 +35,7 @@ def _database_url() -> str:
 
 
 def _schema() -> str | None:
-    schema = config.attributes.get("schema") or context.get_x_argument(
-        as_dictionary=True
-    ).get("schema")
+    schema = config.attributes.get("schema") or context.get_x_argument(as_dictionary=True).get("schema")
     return validate_schema_name(schema) if schema else None
 
 

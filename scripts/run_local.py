@@ -52,21 +52,36 @@ def main() -> int:
     try:
         temporal = subprocess.Popen(
             [
-                str(TEMPORAL_CLI), "server", "start-dev",
-                "--ip", host, "--port", port, "--ui-port", str(settings.temporal_ui_port),
-                "--db-filename", str(settings.temporal_db_file), "--log-level", "warn",
-                *DEV_SERVER_TUNING, *SQLITE_TUNING,
+                str(TEMPORAL_CLI),
+                "server",
+                "start-dev",
+                "--ip",
+                host,
+                "--port",
+                port,
+                "--ui-port",
+                str(settings.temporal_ui_port),
+                "--db-filename",
+                str(settings.temporal_db_file),
+                "--log-level",
+                "warn",
+                *DEV_SERVER_TUNING,
+                *SQLITE_TUNING,
             ]
         )
         children.append(temporal)
         _wait_for_port(host, int(port), 30, temporal)
-        log.info("Temporal %s, Web UI http://%s:%d", settings.temporal_address, host, settings.temporal_ui_port)
+        log.info(
+            "Temporal %s, Web UI http://%s:%d", settings.temporal_address, host, settings.temporal_ui_port
+        )
         subprocess.run([sys.executable, "-m", "adapters.db.migrate"], check=True, env=env)
         children.append(subprocess.Popen([sys.executable, "-m", "worker.main"], env=env))
         api = subprocess.Popen([sys.executable, "-m", "api.main"], env=env)
         children.append(api)
         _wait_for_port(settings.api_host, settings.api_port, 60, api)
-        log.info("API http://%s:%d (readiness: /readyz) - Ctrl-C to stop", settings.api_host, settings.api_port)
+        log.info(
+            "API http://%s:%d (readiness: /readyz) - Ctrl-C to stop", settings.api_host, settings.api_port
+        )
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.5)
     finally:

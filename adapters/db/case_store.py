@@ -68,9 +68,7 @@ class SqlCaseStore:
                 return
             row = await session.get(CaseRow, record.case_id, with_for_update=True)
             if row is None:
-                raise ConflictingRecordError(
-                    f"message {record.message_id!r} already belongs to another case"
-                )
+                raise ConflictingRecordError(f"message {record.message_id!r} already belongs to another case")
             if row.status == CaseStatus.closed.value:
                 # A late retry of an earlier step must not re-open what an agent closed.
                 return

@@ -29,16 +29,12 @@ _ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlit
 def to_async_url(url: str) -> URL:
     """Accept `postgresql://` and `sqlite://` too, so a plain URL in `CC_DATABASE_URL` works."""
     parsed = make_url(url)
-    return parsed.set(
-        drivername=_ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername)
-    )
+    return parsed.set(drivername=_ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
 
 
 def validate_schema_name(schema: str) -> str:
     if not _SCHEMA_NAME.match(schema):
-        raise ValueError(
-            f"invalid schema name {schema!r}: use letters, digits and underscores"
-        )
+        raise ValueError(f"invalid schema name {schema!r}: use letters, digits and underscores")
     return schema
 
 
@@ -47,9 +43,7 @@ def create_engine_from_url(url: str, *, schema: str | None = None) -> AsyncEngin
     async_url = to_async_url(url)
     if async_url.get_backend_name() == "sqlite":
         if schema is not None:
-            raise ValueError(
-                "SQLite has no schemas; use a separate database file instead"
-            )
+            raise ValueError("SQLite has no schemas; use a separate database file instead")
         engine = create_async_engine(async_url, pool_pre_ping=True)
         _enable_sqlite_integrity(engine)
         return engine
@@ -85,9 +79,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def insert_if_absent(
-    session: AsyncSession, row_type: type[Base], values: Mapping[str, Any]
-) -> bool:
+async def insert_if_absent(session: AsyncSession, row_type: type[Base], values: Mapping[str, Any]) -> bool:
     """`INSERT ... ON CONFLICT DO NOTHING`; True when this call created the row.
 
     A conflict on any unique key counts as "already there": callers read the existing row back,
@@ -97,17 +89,11 @@ async def insert_if_absent(
     primary_key = inspect(row_type).primary_key
     if dialect == "postgresql":
         statement: Executable = (
-            postgresql_insert(row_type)
-            .values(dict(values))
-            .on_conflict_do_nothing()
-            .returning(*primary_key)
+            postgresql_insert(row_type).values(dict(values)).on_conflict_do_nothing().returning(*primary_key)
         )
     elif dialect == "sqlite":
         statement = (
-            sqlite_insert(row_type)
-            .values(dict(values))
-            .on_conflict_do_nothing()
-            .returning(*primary_key)
+            sqlite_insert(row_type).values(dict(values)).on_conflict_do_nothing().returning(*primary_key)
         )
     else:
         raise NotImplementedError(f"no idempotent insert for dialect {dialect!r}")

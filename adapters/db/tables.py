@@ -60,18 +60,14 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(
-        self, value: datetime | None, dialect: Dialect
-    ) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a timezone-aware column")
         return value.astimezone(timezone.utc)
 
-    def process_result_value(
-        self, value: datetime | None, dialect: Dialect
-    ) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -92,11 +88,7 @@ class CaseRow(Base):
     """One row per case; the latest status lives here, the history in `audit_events`."""
 
     __tablename__ = "cases"
-    __table_args__ = (
-        Index(
-            "ix_cases_status_category_created_at", "status", "category", "created_at"
-        ),
-    )
+    __table_args__ = (Index("ix_cases_status_category_created_at", "status", "category", "created_at"),)
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     # Unique so that a redelivered inbound message can never open a second case.
@@ -194,9 +186,7 @@ class SafetySubmissionRow(Base):
     reference: Mapped[str] = mapped_column(String(64), primary_key=True)
     # One submission per case: a regulator must never receive the same case twice.
     case_id: Mapped[str] = mapped_column(String(64), unique=True)
-    report_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("adverse_event_reports.report_id")
-    )
+    report_id: Mapped[str] = mapped_column(String(64), ForeignKey("adverse_event_reports.report_id"))
     reviewer: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime]
@@ -206,9 +196,7 @@ class NotificationRow(Base):
     """Outbox: a sender drains rows with `sent_at IS NULL` and stamps them."""
 
     __tablename__ = "notifications"
-    __table_args__ = (
-        Index("ix_notifications_sent_at_created_at", "sent_at", "created_at"),
-    )
+    __table_args__ = (Index("ix_notifications_sent_at_created_at", "sent_at", "created_at"),)
 
     notification_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)

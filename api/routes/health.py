@@ -41,11 +41,15 @@ async def readyz(settings: SettingsDep, client: TemporalDep, response: Response)
         await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=_RPC_TIMEOUT)
         checks["temporal"] = True
         checks["workflow_worker"] = await _has_pollers(
-            client, settings.temporal_namespace, settings.workflow_task_queue,
+            client,
+            settings.temporal_namespace,
+            settings.workflow_task_queue,
             TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         )
         checks["llm_worker_model_loaded"] = await _has_pollers(
-            client, settings.temporal_namespace, settings.llm_task_queue,
+            client,
+            settings.temporal_namespace,
+            settings.llm_task_queue,
             TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
         )
     except RPCError:

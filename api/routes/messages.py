@@ -78,14 +78,24 @@ async def post_message(
     except asyncio.TimeoutError:
         return await _still_classifying(start, case_id, workflow_id, response)
     except WorkflowUpdateFailedError as exc:
-        raise ProblemError(500, "Classification failed", "The case workflow could not classify the message.", case_id=case_id) from exc
+        raise ProblemError(
+            500, "Classification failed", "The case workflow could not classify the message.", case_id=case_id
+        ) from exc
     except RPCError as exc:
         log.error("temporal_unavailable", case_id=case_id, error=str(exc))
-        raise ProblemError(503, "Service unavailable", "The workflow service is unreachable; the message was not accepted, retry later.") from exc
+        raise ProblemError(
+            503,
+            "Service unavailable",
+            "The workflow service is unreachable; the message was not accepted, retry later.",
+        ) from exc
     _observe(outcome, body.channel.value, time.perf_counter() - started)
     log.info(
-        "message_routed", case_id=case_id, channel=body.channel.value,
-        category=outcome.category.value, route=outcome.route.value, confidence=outcome.confidence,
+        "message_routed",
+        case_id=case_id,
+        channel=body.channel.value,
+        category=outcome.category.value,
+        route=outcome.route.value,
+        confidence=outcome.confidence,
         redactions=sum(redacted.counts.values()),
     )
     return MessageResponse(
@@ -109,7 +119,9 @@ async def _still_classifying(
     try:
         await asyncio.wait_for(start.workflow_handle(), timeout=5)
     except (asyncio.TimeoutError, RPCError) as exc:
-        raise ProblemError(503, "Service unavailable", "The case could not be started; retry with the same message_id.") from exc
+        raise ProblemError(
+            503, "Service unavailable", "The case could not be started; retry with the same message_id."
+        ) from exc
     metrics.PENDING_RESPONSES.inc()
     response.status_code = status.HTTP_202_ACCEPTED
     response.headers["Location"] = f"/v1/cases/{case_id}"

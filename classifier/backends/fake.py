@@ -47,9 +47,7 @@ class FakeBackend:
         words = _answer_words(request)
         text = json.loads(request.messages[-1]["content"])
         probabilities = self._scorer(text)
-        candidates = [
-            (word, math.log(max(p, 1e-9))) for word, p in zip(words, probabilities, strict=True)
-        ]
+        candidates = [(word, math.log(max(p, 1e-9))) for word, p in zip(words, probabilities, strict=True)]
         candidates.sort(key=lambda c: c[1], reverse=True)
         best = candidates[0][0]
         return LLMResponse(

@@ -53,9 +53,7 @@ async def pg_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
         admin = create_engine_from_url(postgres_url)
         try:
             async with admin.begin() as connection:
-                await connection.execute(
-                    text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-                )
+                await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         finally:
             await admin.dispose()
 

@@ -52,6 +52,12 @@ class Stack:
                 raise AssertionError("condition not met in time")
             await asyncio.sleep(0.2)
 
+    async def wait_for_status(self, case_id: str, status: str) -> None:
+        async def reached() -> bool:
+            return await self.case_status(case_id) == status
+
+        await self.eventually(reached)
+
     async def case_status(self, case_id: str) -> str:
         rows = await self.rows("SELECT status FROM cases WHERE case_id = :c", c=case_id)
         return str(rows[0]["status"]) if rows else "missing"
@@ -77,7 +83,9 @@ async def _serve(
         )
         async with workers[0], workers[1]:
             serving = asyncio.create_task(server.serve())
-            while not server.started:
+            for _ in range(400):  # uvicorn exposes only a flag
+                if server.started:
+                    break
                 await asyncio.sleep(0.05)
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
                 yield Stack(http=http, engine=engine, env=env)
@@ -102,7 +110,15 @@ async def post(stack: Stack, text_: str, **extra: Any) -> dict[str, Any]:
     reply = await stack.http.post("/v1/messages", json={"text": text_, "channel": "chat", **extra})
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
-    assert set(body) >= {"case_id", "workflow_id", "category", "confidence", "decision_path", "next_step", "status"}
+    assert set(body) >= {
+        "case_id",
+        "workflow_id",
+        "category",
+        "confidence",
+        "decision_path",
+        "next_step",
+        "status",
+    }
     assert 0.0 <= body["confidence"] <= 1.0
     return body
 
@@ -113,7 +129,10 @@ async def test_service_request_opens_a_ticket_that_an_agent_resolves(stack: Stac
     case = await post(stack, "Please cancel order 88231, my email is jane.doe@example.com", **body)
     assert case["category"] == "service_action"
     assert [s["step"] for s in case["decision_path"]] == [
-        "intake", "llm_classification", "safety_guard", "acceptance_policy",
+        "intake",
+        "llm_classification",
+        "safety_guard",
+        "acceptance_policy",
     ]
     assert case["decision_path"][0]["observed"]["redactions"] == {"EMAIL": 1}
     case_id = case["case_id"]
@@ -135,12 +154,13 @@ async def test_service_request_opens_a_ticket_that_an_agent_resolves(stack: Stac
         )
         assert reply.status_code == 202, reply.text
 
-    async def closed() -> bool:
-        return await stack.case_status(case_id) == "closed"
-
-    await stack.eventually(closed)
-    assert (await stack.rows("SELECT status FROM tickets WHERE case_id = :c", c=case_id))[0]["status"] == "resolved"
-    assert await stack.rows("SELECT 1 FROM notifications WHERE case_id = :c AND audience = 'customer'", c=case_id)
+    await stack.wait_for_status(case_id, "closed")
+    assert (await stack.rows("SELECT status FROM tickets WHERE case_id = :c", c=case_id))[0][
+        "status"
+    ] == "resolved"
+    assert await stack.rows(
+        "SELECT 1 FROM notifications WHERE case_id = :c AND audience = 'customer'", c=case_id
+    )
     stored = await stack.rows("SELECT redacted_text FROM cases WHERE case_id = :c", c=case_id)
     assert "jane.doe" not in stored[0]["redacted_text"]
     view = (await stack.http.get(f"/v1/cases/{case_id}")).json()
@@ -153,11 +173,10 @@ async def test_general_question_is_answered_from_the_knowledge_base(stack: Stack
     assert case["category"] == "informational"
     case_id = case["case_id"]
 
-    async def closed() -> bool:
-        return await stack.case_status(case_id) == "closed"
-
-    await stack.eventually(closed)
-    audit = await stack.rows("SELECT step, observed FROM audit_events WHERE case_id = :c ORDER BY id", c=case_id)
+    await stack.wait_for_status(case_id, "closed")
+    audit = await stack.rows(
+        "SELECT step, observed FROM audit_events WHERE case_id = :c ORDER BY id", c=case_id
+    )
     kb_steps = [row for row in audit if "kb-payment-methods" in json.dumps(row["observed"])]
     assert kb_steps, [row["step"] for row in audit]
     assert await stack.rows(
@@ -179,7 +198,12 @@ async def test_safety_report_waits_for_a_reviewer_and_is_submitted_on_confirmati
     queue = (await stack.http.get("/v1/cases", params={"status": "awaiting_safety_review"})).json()
     assert case_id in [item["case_id"] for item in queue["items"]]
 
-    decision = {"decision": "confirm", "reviewer": "pv-officer-1", "reason": "child exposure", "review_round": 1}
+    decision = {
+        "decision": "confirm",
+        "reviewer": "pv-officer-1",
+        "reason": "child exposure",
+        "review_round": 1,
+    }
     reply = await stack.http.post(f"/v1/cases/{case_id}/decision", json=decision)
     assert reply.status_code == 200, reply.text
     duplicate = await stack.http.post(f"/v1/cases/{case_id}/decision", json=decision)
@@ -194,37 +218,43 @@ async def test_safety_report_waits_for_a_reviewer_and_is_submitted_on_confirmati
 
 
 async def test_uncertain_message_waits_in_triage_until_an_agent_picks_the_category(
-    dev_server_env: WorkflowEnvironment, real_pipeline: ClassificationPipeline, pg_engine: AsyncEngine,
+    dev_server_env: WorkflowEnvironment,
+    real_pipeline: ClassificationPipeline,
+    pg_engine: AsyncEngine,
     tmp_path: Path,
 ) -> None:
     # A policy that accepts nothing automatically: every message must go through triage.
     strict = tmp_path / "policy.json"
-    strict.write_text(json.dumps({
-        "version": "accept-nothing", "min_gap": 1.0, "safety_floor": 1.0, "safety_accept": 1.0,
-        "min_probability": {"informational": 1.0, "service_action": 1.0, "safety_compliance": 1.0},
-    }))
+    strict.write_text(
+        json.dumps(
+            {
+                "version": "accept-nothing",
+                "min_gap": 1.0,
+                "safety_floor": 1.0,
+                "safety_accept": 1.0,
+                "min_probability": {"informational": 1.0, "service_action": 1.0, "safety_compliance": 1.0},
+            }
+        )
+    )
     pipeline = ClassificationPipeline(
-        real_pipeline.classifier, lambda _: GuardResult(raise_to_safety=False), "no-guard", load_thresholds(strict)
+        real_pipeline.classifier,
+        lambda _: GuardResult(raise_to_safety=False),
+        "no-guard",
+        load_thresholds(strict),
     )
     async for stack in _serve(dev_server_env, pipeline, pg_engine, _settings()):
         case = await post(stack, "Do you deliver to Ireland?")
         case_id = case["case_id"]
         assert case["decision_path"][-1]["decision"] == "human_triage"
 
-        async def awaiting_triage() -> bool:
-            return await stack.case_status(case_id) == "awaiting_triage"
-
-        await stack.eventually(awaiting_triage)
+        await stack.wait_for_status(case_id, "awaiting_triage")
         reply = await stack.http.post(
             f"/v1/cases/{case_id}/triage",
             json={"category": "informational", "agent": "agent-2", "reason": "shipping question"},
         )
         assert reply.status_code == 200, reply.text
 
-        async def closed() -> bool:
-            return await stack.case_status(case_id) == "closed"
-
-        await stack.eventually(closed)
+        await stack.wait_for_status(case_id, "closed")
 
 
 async def test_unknown_cases_are_404_and_readiness_reports_every_dependency(stack: Stack) -> None:
@@ -233,7 +263,11 @@ async def test_unknown_cases_are_404_and_readiness_reports_every_dependency(stac
     assert missing.headers["content-type"].startswith("application/problem+json")
     ready = await stack.http.get("/readyz")
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"] == {"temporal": True, "workflow_worker": True, "llm_worker_model_loaded": True}
+    assert ready.json()["checks"] == {
+        "temporal": True,
+        "workflow_worker": True,
+        "llm_worker_model_loaded": True,
+    }
 
 
 async def test_the_workflow_history_never_contains_the_raw_personal_data(stack: Stack) -> None:

@@ -15,7 +15,10 @@ CLEAR_MESSAGES = [
     ("Do you deliver to Ireland, and how long does shipping take?", Category.informational),
     ("Which payment methods do you accept?", Category.informational),
     ("My daughter swallowed several of my blood pressure tablets an hour ago.", Category.safety_compliance),
-    ("Since I started the new antibiotic my face is swollen and I can hardly breathe.", Category.safety_compliance),
+    (
+        "Since I started the new antibiotic my face is swollen and I can hardly breathe.",
+        Category.safety_compliance,
+    ),
 ]
 
 
@@ -23,7 +26,9 @@ CLEAR_MESSAGES = [
 def test_real_model_labels_clear_messages(
     real_pipeline: ClassificationPipeline, text: str, expected: Category
 ) -> None:
-    result = real_pipeline.classifier.classify(ClassifyInput(case_id="t", redacted_text=text, channel=Channel.chat))
+    result = real_pipeline.classifier.classify(
+        ClassifyInput(case_id="t", redacted_text=text, channel=Channel.chat)
+    )
     probabilities = result.probabilities
     values = [probabilities.of(c) for c in Category]
     assert all(0.0 <= p <= 1.0 for p in values)

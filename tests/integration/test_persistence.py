@@ -86,9 +86,7 @@ def case_record(case_id: str, **changes: object) -> CaseRecord:
     return CaseRecord.model_validate(values)
 
 
-def audit_entry(
-    case_id: str, key: str, at: datetime, step: str = "classify"
-) -> AuditEntry:
+def audit_entry(case_id: str, key: str, at: datetime, step: str = "classify") -> AuditEntry:
     return AuditEntry(
         case_id=case_id,
         key=key,
@@ -101,9 +99,7 @@ def audit_entry(
     )
 
 
-def adverse_event_report(
-    case_id: str, report_id: str | None = None
-) -> AdverseEventReport:
+def adverse_event_report(case_id: str, report_id: str | None = None) -> AdverseEventReport:
     return AdverseEventReport(
         report_id=report_id or case_scoped_id("AER", case_id),
         case_id=case_id,
@@ -134,13 +130,9 @@ async def test_migration_creates_exactly_the_orm_tables(pg_engine: AsyncEngine) 
         assert await connection.run_sync(differences) == []
 
 
-async def test_upgrade_to_head_twice_is_a_no_op(
-    pg_engine: AsyncEngine, postgres_url: str
-) -> None:
+async def test_upgrade_to_head_twice_is_a_no_op(pg_engine: AsyncEngine, postgres_url: str) -> None:
     async with pg_engine.connect() as connection:
-        schema = await connection.run_sync(
-            lambda sync: sync.dialect.default_schema_name
-        )
+        schema = await connection.run_sync(lambda sync: sync.dialect.default_schema_name)
     assert schema is not None
     assert schema.startswith("test_")
     await upgrade_to_head(postgres_url, schema=schema)
@@ -312,13 +304,9 @@ async def test_list_cases_puts_safety_review_first_then_open_then_newest(
             category=Category.safety_compliance,
         )
     for case_id in ("open-old", "open-new"):
-        await store.set_status(
-            case_id, CaseStatus.awaiting_agent, category=Category.service_action
-        )
+        await store.set_status(case_id, CaseStatus.awaiting_agent, category=Category.service_action)
     for case_id in ("closed-old", "closed-new"):
-        await store.set_status(
-            case_id, CaseStatus.closed, category=Category.informational
-        )
+        await store.set_status(case_id, CaseStatus.closed, category=Category.informational)
 
     cases, total = await store.list_cases()
     assert total == 6
@@ -342,15 +330,11 @@ async def test_list_cases_puts_safety_review_first_then_open_then_newest(
     assert total == 2
     assert {c.case_id for c in by_status} == {"open-old", "open-new"}
 
-    by_category, total = await store.list_cases(
-        category=Category.informational, limit=1
-    )
+    by_category, total = await store.list_cases(category=Category.informational, limit=1)
     assert total == 2
     assert [c.case_id for c in by_category] == ["closed-new"]
 
-    nothing, total = await store.list_cases(
-        status=CaseStatus.closed, category=Category.safety_compliance
-    )
+    nothing, total = await store.list_cases(status=CaseStatus.closed, category=Category.safety_compliance)
     assert (nothing, total) == ([], 0)
 
     with pytest.raises(ValueError, match="limit"):
@@ -377,9 +361,7 @@ async def test_create_ticket_twice_returns_the_same_ticket(
     ticketing: TicketingPort = LocalTicketing(pg_sessions)
     first = await ticketing.create_ticket(ticket_request("case-1"))
     second = await ticketing.create_ticket(ticket_request("case-1"))
-    concurrent = await asyncio.gather(
-        *(ticketing.create_ticket(ticket_request("case-1")) for _ in range(3))
-    )
+    concurrent = await asyncio.gather(*(ticketing.create_ticket(ticket_request("case-1")) for _ in range(3)))
 
     assert second == first
     assert all(ticket == first for ticket in concurrent)
@@ -398,13 +380,9 @@ async def test_ticket_changes_are_applied_once_and_kept_as_history(
 ) -> None:
     ticketing = LocalTicketing(pg_sessions, clock=StepClock())
     created = await ticketing.create_ticket(ticket_request("case-1"))
-    pick_up = TicketChange(
-        case_id="case-1", key="pick_up:1", status="in_progress", assignee="agent-7"
-    )
+    pick_up = TicketChange(case_id="case-1", key="pick_up:1", status="in_progress", assignee="agent-7")
     comment = TicketChange(case_id="case-1", key="comment:2", note="Carrier contacted")
-    resolve = TicketChange(
-        case_id="case-1", key="resolve:3", status="resolved", note="Delivered"
-    )
+    resolve = TicketChange(case_id="case-1", key="resolve:3", status="resolved", note="Delivered")
 
     picked = await ticketing.apply_change(pick_up)
     assert (picked.status, picked.assignee) == ("in_progress", "agent-7")
@@ -432,9 +410,7 @@ async def test_adverse_event_report_and_submission_are_idempotent(
     safety: SafetyDatabasePort = LocalSafetyDatabase(pg_sessions)
     opened = await safety.open_report(adverse_event_report("case-1"))
     # A retry that minted a different report id still finds the case's first report.
-    reopened = await safety.open_report(
-        adverse_event_report("case-1", report_id="AER-OTHER")
-    )
+    reopened = await safety.open_report(adverse_event_report("case-1", report_id="AER-OTHER"))
     assert reopened == opened
     assert opened.status == "open"
     assert opened.regulatory_due_date == date(2025, 12, 10)
@@ -461,9 +437,7 @@ async def test_adverse_event_report_and_submission_are_idempotent(
     assert report.status == "submitted"
     assert report.safety_db_reference == receipts[0].reference
     with pytest.raises(InvalidTransitionError):
-        await safety.record_decision(
-            "case-1", "rejected", "pv-reviewer", "Changed my mind"
-        )
+        await safety.record_decision("case-1", "rejected", "pv-reviewer", "Changed my mind")
 
 
 async def test_rejected_report_cannot_be_submitted(
@@ -471,14 +445,10 @@ async def test_rejected_report_cannot_be_submitted(
 ) -> None:
     safety = LocalSafetyDatabase(pg_sessions)
     report = await safety.open_report(adverse_event_report("case-1"))
-    await safety.record_decision(
-        "case-1", "rejected", "pv-reviewer", "Not an adverse event"
-    )
+    await safety.record_decision("case-1", "rejected", "pv-reviewer", "Not an adverse event")
     with pytest.raises(InvalidTransitionError):
         await safety.submit(
-            SafetySubmission(
-                case_id="case-1", report_id=report.report_id, reviewer="pv", reason="x"
-            )
+            SafetySubmission(case_id="case-1", report_id=report.report_id, reviewer="pv", reason="x")
         )
     with pytest.raises(RecordNotFoundError):
         await safety.record_decision("case-2", "confirmed", "pv-reviewer", "n/a")
@@ -587,8 +557,6 @@ async def test_the_same_adapters_work_on_a_migrated_sqlite_file(tmp_path: Path) 
             (SafetySubmissionRow, 1),
             (NotificationRow, 1),
         ]:
-            assert await count_rows(engine, row_type) == expected, (
-                row_type.__tablename__
-            )
+            assert await count_rows(engine, row_type) == expected, row_type.__tablename__
     finally:
         await engine.dispose()

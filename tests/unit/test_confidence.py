@@ -37,8 +37,13 @@ def test_a_prefix_of_two_answer_words_counts_for_neither_without_a_declared_owne
 def test_probabilities_are_summed_per_label_and_renormalised() -> None:
     position = TokenAlternatives(
         token="s",
-        candidates=[("s", math.log(0.5)), ("safety", math.log(0.1)), ("service", math.log(0.2)),
-                    ("info", math.log(0.1)), ("python", math.log(0.1))],
+        candidates=[
+            ("s", math.log(0.5)),
+            ("safety", math.log(0.1)),
+            ("service", math.log(0.2)),
+            ("info", math.log(0.1)),
+            ("python", math.log(0.1)),
+        ],
     )
     probabilities, mass = probabilities_from_positions([position], WORDS, AMBIGUOUS)
     assert mass == pytest.approx(0.9)

@@ -174,9 +174,7 @@ def test_typical_questions_retrieve_the_right_article(
         "",
     ],
 )
-def test_unrelated_messages_score_below_the_threshold(
-    knowledge_base: KnowledgeBase, message: str
-) -> None:
+def test_unrelated_messages_score_below_the_threshold(knowledge_base: KnowledgeBase, message: str) -> None:
     matches = knowledge_base.search(message)
 
     assert all(match.score < DEFAULT_MIN_SCORE for match in matches)

@@ -33,8 +33,13 @@ def outcome(info: float, service: float, safety: float, *, guard: bool = False) 
     findings = [GuardFinding(signal="overdose", language="en", evidence="double dose")] if guard else []
     return ClassificationOutcome(
         classification=ClassificationResult(
-            label=probabilities.ranked()[0][0], probabilities=probabilities, label_mass=0.99,
-            backend="fake", model="m", prompt_version="p", latency_ms=1.0,
+            label=probabilities.ranked()[0][0],
+            probabilities=probabilities,
+            label_mass=0.99,
+            backend="fake",
+            model="m",
+            prompt_version="p",
+            latency_ms=1.0,
         ),
         guard=GuardResult(raise_to_safety=guard, findings=findings),
         guard_version="g1",
@@ -76,7 +81,11 @@ def test_guard_raises_to_safety_and_keeps_the_llm_verdict_in_the_path() -> None:
     # the reported confidence is the model's own probability for the final category
     assert decision.confidence == pytest.approx(0.01)
     steps = {step.step: step for step in decision.decision_path}
-    assert [s.step for s in decision.decision_path] == ["llm_classification", "safety_guard", "acceptance_policy"]
+    assert [s.step for s in decision.decision_path] == [
+        "llm_classification",
+        "safety_guard",
+        "acceptance_policy",
+    ]
     assert steps["llm_classification"].decision == "service_action"
     assert steps["safety_guard"].decision == "raise_to_safety"
     assert steps["safety_guard"].observed["findings"][0]["signal"] == "overdose"
