@@ -46,3 +46,14 @@ async def upgrade_to_head(url: str, schema: str | None = None) -> None:
     config = alembic_config(url, schema)
     # Alembic is synchronous and env.py runs its own event loop: keep both off ours.
     await asyncio.to_thread(command.upgrade, config, "head")
+
+
+def main() -> None:
+    """`python -m adapters.db.migrate`: migrate the configured database (used by `make run`)."""
+    from core.config import get_settings
+
+    asyncio.run(upgrade_to_head(get_settings().database_url))
+
+
+if __name__ == "__main__":
+    main()
