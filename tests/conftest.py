@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -12,6 +13,10 @@ from temporalio.testing import WorkflowEnvironment
 from classifier.pipeline import ClassificationPipeline
 from core.config import Settings
 from core.temporal_dev import DEV_SERVER_TUNING, TEMPORAL_CLI, TEMPORAL_TEST_SERVER
+
+# Tests route with fixed, permissive thresholds: the production ones (config/) are re-calibrated
+# from the eval and must not change what a workflow test expects.
+TEST_POLICY = Path(__file__).parent / "fixtures" / "acceptance_policy.json"
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +49,7 @@ def queues_settings() -> Settings:
         workflow_task_queue=f"wf-{suffix}",
         llm_task_queue=f"llm-{suffix}",
         llm_backend="fake",
+        policy_file=TEST_POLICY,
     )
 
 
@@ -54,5 +60,5 @@ def real_pipeline() -> Iterator[ClassificationPipeline]:
     from classifier.pipeline import build_pipeline
     from classifier.policy import load_thresholds
 
-    settings = Settings(llm_backend="llamacpp")
+    settings = Settings(llm_backend="llamacpp", policy_file=TEST_POLICY)
     yield build_pipeline(build_classifier(settings), load_thresholds(settings.policy_file))

@@ -48,6 +48,7 @@ from temporal_workflows.message import MessageWorkflow
 from temporal_workflows.safety_compliance import SafetyComplianceWorkflow
 from temporal_workflows.service_action import ServiceActionWorkflow
 from temporal_workflows.triage import TriageWorkflow
+from tests.conftest import TEST_POLICY
 from tests.workflows.fake_case_activities import FakeCaseActivities
 from worker.main import build_workers
 
@@ -230,7 +231,10 @@ async def generate() -> None:
     )
     suffix = uuid.uuid4().hex[:8]
     settings = Settings(
-        workflow_task_queue=f"hist-wf-{suffix}", llm_task_queue=f"hist-llm-{suffix}", llm_backend="fake"
+        workflow_task_queue=f"hist-wf-{suffix}",
+        llm_task_queue=f"hist-llm-{suffix}",
+        llm_backend="fake",
+        policy_file=TEST_POLICY,
     )
     pipeline = ClassificationPipeline(
         Classifier(FakeBackend()),
