@@ -42,7 +42,7 @@ unit: venv
 
 eval-smoke: venv model
 	$(PY) -m eval run --dataset eval/data/ci-subset.jsonl --out eval/runs/ci
-	$(PY) -m eval gate --metrics eval/runs/ci/metrics.json --min-safety-recall 0.95
+	$(PY) -m eval gate --metrics eval/runs/ci/metrics.json --min-safety-recall 0.90
 
 eval-full: venv model
 	$(PY) -m eval run --dataset eval/data/test.jsonl --baseline --out eval/runs/test
