@@ -9,27 +9,15 @@ stamp `sent_at`. Workflows only ever enqueue, so a retried activity cannot messa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.db.engine import insert_if_absent
-from adapters.db.tables import NotificationRow, utc_now
+from adapters.db.engine import SqlAdapter, insert_if_absent
+from adapters.db.tables import NotificationRow
 from core.models import Notification, NotificationReceipt
 
 
-class LocalOutbox:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-
+class LocalOutbox(SqlAdapter):
     async def send(self, notification: Notification) -> NotificationReceipt:
         async with self._sessions.begin() as session:
             queued = await insert_if_absent(

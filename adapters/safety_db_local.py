@@ -9,14 +9,12 @@ API or E2B gateway, returning the safety database's own reference as the receipt
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.db.engine import insert_if_absent
-from adapters.db.tables import AdverseEventReportRow, SafetySubmissionRow, utc_now
+from adapters.db.engine import SqlAdapter, insert_if_absent
+from adapters.db.tables import AdverseEventReportRow, SafetySubmissionRow
 from adapters.ports import (
     ConflictingRecordError,
     InvalidTransitionError,
@@ -30,16 +28,7 @@ from core.models import (
 )
 
 
-class LocalSafetyDatabase:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-
+class LocalSafetyDatabase(SqlAdapter):
     async def open_report(self, report: AdverseEventReport) -> AdverseEventReport:
         now = self._clock()
         async with self._sessions.begin() as session:

@@ -8,28 +8,16 @@ unique keys, so workflows behave exactly as they would against the real system.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.db.engine import insert_if_absent
-from adapters.db.tables import TicketEventRow, TicketRow, utc_now
+from adapters.db.engine import SqlAdapter, insert_if_absent
+from adapters.db.tables import TicketEventRow, TicketRow
 from adapters.ports import ConflictingRecordError, RecordNotFoundError, case_scoped_id
 from core.models import Ticket, TicketChange, TicketRequest
 
 
-class LocalTicketing:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-
+class LocalTicketing(SqlAdapter):
     async def create_ticket(self, request: TicketRequest) -> Ticket:
         now = self._clock()
         async with self._sessions.begin() as session:

@@ -6,15 +6,13 @@ workflows write status changes and the append-only audit trail through it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.db.engine import insert_if_absent
-from adapters.db.tables import AuditEventRow, CaseRow, utc_now
+from adapters.db.engine import SqlAdapter, insert_if_absent
+from adapters.db.tables import AuditEventRow, CaseRow
 from adapters.ports import ConflictingRecordError, RecordNotFoundError
 from core.models import (
     AuditEntry,
@@ -29,17 +27,7 @@ from core.models import (
 MAX_PAGE_SIZE = 500
 
 
-class SqlCaseStore:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._sessions = sessions
-        # Injectable so tests can order cases without sleeping.
-        self._clock = clock
-
+class SqlCaseStore(SqlAdapter):
     async def save_case(self, record: CaseRecord) -> None:
         now = self._clock()
         async with self._sessions.begin() as session:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Executable, event, inspect
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from adapters.db.tables import Base
+from adapters.db.tables import Base, utc_now
 
 # Plain identifiers only: the schema name ends up in `SET search_path` and DDL.
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -99,3 +100,17 @@ async def insert_if_absent(session: AsyncSession, row_type: type[Base], values: 
         raise NotImplementedError(f"no idempotent insert for dialect {dialect!r}")
     result = await session.execute(statement)
     return result.first() is not None
+
+
+class SqlAdapter:
+    """Base of the SQL-backed adapters: a session factory and an injectable clock."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._sessions = sessions
+        # Injectable so tests can order records without sleeping.
+        self._clock = clock
