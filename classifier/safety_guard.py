@@ -23,7 +23,7 @@ from core.models import GuardFinding, GuardResult
 
 __all__ = ["GUARD_VERSION", "check"]
 
-GUARD_VERSION = "guard-2026-11-25.1"
+GUARD_VERSION = "guard-2026-11-25.2"
 
 _MAX_EVIDENCE_CHARS = 80
 _LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "pl")
@@ -133,6 +133,10 @@ _SIGNALS: dict[str, dict[str, tuple[str, ...]]] = {
             r"\btight chest\b",
             r"\bpalp[ai]tations?\b",
             r"\b(?:heart|pulse) (?:is |was |keeps )?(?:racing|pounding|fluttering|skipping)\b",
+            r"\b(?:heart|pulse) (?:\w+ )?pound(?:s|ed|ing)?\b",
+            r"\bburn(?:-like|ing)? marks?\b",
+            r"\b(?:had|having|has) (?:a )?fits?\b",
+            r"\b(?:her|his|their|our) \w+ (?:\w+ ){0,2}collaps(?:ed|ing)\b",
             r"\birregular heart ?beat\b",
             r"\bhallucinat\w*",
             r"\bseeing things\b",
@@ -212,6 +216,9 @@ _SIGNALS: dict[str, dict[str, tuple[str, ...]]] = {
             r"\bself[- ]harm\w*",
             r"\btake (?:them|all of them) all\b(?! (?:at once|together|at the same time|in the (?:morning"
             r"|evening)|with|before|after|daily)\b)",
+            r"\bmake (?:it all|everything|it) stop\b",
+            r"\bstockpil(?:e|ed|es|ing)\b",
+            r"\bwon'?t (?:be )?need(?:ing)? (?:anything|them|it|any more) (?:after|anymore|any more)\b",
         ),
         "wrong_product": (
             r"\bwrong (?:medication|medicine|meds|drug|pills?|tablets?|capsules?|inhaler|insulin)\b",
@@ -247,6 +254,7 @@ _SIGNALS: dict[str, dict[str, tuple[str, ...]]] = {
             r"|vial|liquid|solution|pack|box|tablets?|syrup|pills?|pen)\b",
             r"\b(?:is|are|was|were|looks|looked|turned|gone) cloudy\b",
             r"\bcrumbl(?:ing|ed|es)\b",
+            r"\bleak(?:ing|ed|s|y)\b",
         ),
         "tampered_product": (
             r"\b(?:seal|seals|safety seal|foil|blister|cap|lid|tamper[- ]evident \w+) (?:\w+ ){0,2}(?:was "
@@ -554,6 +562,7 @@ _SIGNALS: dict[str, dict[str, tuple[str, ...]]] = {
             r"\bdecolore\w*",
         ),
         "tampered_product": (
+            r"\b(?:pas d'|sans |aucun )(?:\w+ )?opercule\b",
             r"\b(?:opercule|scelle|sceau|bouchon|blister|film) (?:\w+ ){0,2}(?:etait |est "
             r"|a ete )?(?:deja )?(?:casse|ouvert|dechire|absent)\w*",
             r"\bdeja ouvert\w*",
@@ -992,6 +1001,10 @@ _SIGNALS: dict[str, dict[str, tuple[str, ...]]] = {
                 r"pillen|pil|tabletten?|capsules?|medicijn\w*|medicatie|siroop|doosje|strip",
             ),
             r"\bper (?:ongeluk|vergissing) (?:\w+ ){0,4}(?:ingenomen|genomen|ingeslikt|gegeten|gegeven)\b",
+            # Dutch puts the verb last: "mijn dochter heeft ... ijzertabletten ingeslikt".
+            r"\b(?:kind|zoon|dochter|baby|peuter|kleinkind|hond|kat)\b(?:\W+\w+){0,8}?\W+\w*(?:pillen|pil"
+            r"|tabletten|capsules|medicijnen|medicatie|siroop)\b(?:\W+\w+){0,3}?\W+(?:ingeslikt|opgegeten"
+            r"|doorgeslikt|gegeten)\b",
         ),
         "self_harm": (r"\bze allemaal (?:innemen|nemen|slikken)\b", r"\bzelfmoord\w*"),
         "wrong_product": (

@@ -301,3 +301,37 @@ def test_empty_or_trivial_text_does_not_raise(text: str) -> None:
 
 def test_guard_version_is_a_dated_identifier() -> None:
     assert re.fullmatch(r"guard-\d{4}-\d{2}-\d{2}\.\d+", GUARD_VERSION)
+
+
+# Gaps found in the dev-set error analysis (guard-2026-11-25.2): generalised patterns, not the
+# dev sentences themselves.
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("Since the new inhaler my heart pounds at night.", "adverse_reaction"),
+        ("These capsules make my heart pound.", "adverse_reaction"),
+        ("My brother had a fit an hour after his first dose.", "adverse_reaction"),
+        ("Her grandmother collapsed after the second injection.", "adverse_reaction"),
+        ("Please just send enough pills to make it all stop.", "self_harm"),
+        ("I have been stockpiling my sleeping tablets for a while.", "self_harm"),
+        ("The insulin pen was leaking when it arrived.", "product_defect"),
+        ("La boîte est arrivée sans opercule sur le flacon.", "tampered_product"),
+        ("Onze zoon heeft drie van mijn slaappillen doorgeslikt.", "accidental_ingestion"),
+    ],
+)
+def test_generalised_dev_gaps_raise(text: str, signal: str) -> None:
+    result = check(text)
+    assert result.raise_to_safety
+    assert signal in {finding.signal for finding in result.findings}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Does this sweater fit a size 12?",
+        "Is a pounding heart during exercise normal?",
+        "Will the leaflet fit in the box?",
+    ],
+)
+def test_generalised_patterns_do_not_fire_on_benign_text(text: str) -> None:
+    assert not check(text).raise_to_safety
