@@ -8,8 +8,8 @@ Rules, in order:
 1. The safety guard found an experienced-harm signal -> safety review (overrides the model,
    the model's own verdict stays in the decision path).
 2. P(safety) >= safety_accept -> safety review.
-3. P(safety) >= safety_floor -> category safety, route human triage: a plausible safety case
-   is never auto-routed to another category.
+3. P(safety) >= safety_floor -> human triage (category stays the model's top label): a
+   plausible safety case is never auto-routed to another category.
 4. Top label clears its per-label minimum and the ambiguity gap (top-1 minus top-2) -> that label.
 5. Otherwise -> human triage.
 """
@@ -114,7 +114,7 @@ def decide(outcome: ClassificationOutcome, now: datetime) -> RoutingDecision:
         category, route = Category.safety_compliance, Route.safety_compliance
         reason = f"P(safety)={p_safety:.3f} >= safety_accept={thresholds.safety_accept}"
     elif p_safety >= thresholds.safety_floor:
-        category, route = Category.safety_compliance, Route.human_triage
+        category, route = top_label, Route.human_triage
         reason = (
             f"P(safety)={p_safety:.3f} >= safety_floor={thresholds.safety_floor}: "
             "a possible safety case is never auto-routed elsewhere"

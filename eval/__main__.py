@@ -3,6 +3,7 @@
 run        score a labelled JSONL set through the worker's own pipeline + acceptance policy
 compare    side-by-side headline metrics of two runs
 calibrate  fit config/acceptance_policy.json to a run's predictions.jsonl
+rescore    re-apply a (new) acceptance policy to a run's recorded predictions, no LLM calls
 gate       exit 1 when a run is below the CI floor (safety recall, macro-F1)
 """
 
@@ -108,6 +109,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from eval.rescore import rescore
+
+    if not (args.run / "predictions.jsonl").is_file():
+        _err(f"{args.run}: no predictions.jsonl")
+        return EXIT_USAGE
+    metrics = rescore(args.run, args.policy, args.out)
+    _out(
+        f"n={metrics['n']} accuracy={metrics['accuracy']} macro_f1={metrics['macro_f1']} "
+        f"safety_recall={metrics['safety_recall']} coverage={metrics['coverage']} "
+        f"accepted_precision={metrics['accepted_precision']}\n"
+    )
+    return EXIT_OK
+
+
 def cmd_gate(args: argparse.Namespace) -> int:
     metrics = _read_metrics(args.metrics)
     checks: list[tuple[str, float]] = [("safety_recall", args.min_safety_recall)]
@@ -167,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--target-precision", type=float, default=0.97)
     calibrate.add_argument("--version", default=None, help="policy version (default: derived)")
     calibrate.set_defaults(handler=cmd_calibrate)
+
+    rescore = sub.add_parser("rescore", help="re-apply a policy to a run's predictions (no LLM calls)")
+    rescore.add_argument("--run", type=Path, required=True, help="run directory with predictions.jsonl")
+    rescore.add_argument("--policy", type=Path, required=True, help="acceptance thresholds JSON")
+    rescore.add_argument("--out", type=Path, required=True, help="output directory")
+    rescore.set_defaults(handler=cmd_rescore)
 
     gate = sub.add_parser("gate", help="fail (exit 1) when metrics are below the floors")
     gate.add_argument("--metrics", type=Path, required=True, help="DIR/metrics.json")

@@ -359,3 +359,47 @@ def test_run_end_to_end_with_fake_backend(tmp_path: Path, capsys: pytest.Capture
     assert (out / "calibration.md").exists()
     if code == 0:
         load_thresholds(tmp_path / "calibrated.json")
+
+
+def test_rescore_replays_the_policy_on_recorded_predictions(tmp_path: Path) -> None:
+    """A stricter policy applied afterwards sends everything to triage without calling the LLM,
+    except what the safety guard raised: the guard's override does not depend on thresholds."""
+    from eval.rescore import rescore
+
+    dataset = tmp_path / "tiny.jsonl"
+    rows = [
+        {"id": "a", "text": "please cancel my order 12345", "label": "service_action"},
+        {"id": "b", "text": "I have a rash after the new tablets", "label": "safety_compliance"},
+        {"id": "c", "text": "what are your opening hours", "label": "informational"},
+    ]
+    dataset.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run_dir = tmp_path / "run"
+    assert (
+        _exit_code(
+            ["run", "--dataset", str(dataset), "--backend", "fake", "--no-progress", "--out", str(run_dir)]
+        )
+        == 0
+    )
+    strict = tmp_path / "strict.json"
+    strict.write_text(
+        json.dumps(
+            {
+                "version": "strict",
+                "min_probability": {"informational": 1.0, "service_action": 1.0, "safety_compliance": 1.0},
+                "min_gap": 1.0,
+                "safety_floor": 1.0,
+                "safety_accept": 1.0,
+            }
+        ),
+        encoding="utf-8",
+    )
+    metrics = rescore(run_dir, strict, tmp_path / "rescored")
+    original = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    assert original["coverage"] > 0
+    assert metrics["policy_version"] == "strict"
+    guard_raised = metrics["guard_raises"]
+    assert guard_raised == 1  # the rash report
+    assert metrics["coverage"] == pytest.approx(guard_raised / 3, abs=1e-3)
+    assert metrics["routes"]["human_triage"] == 2
+    assert metrics["llm_only"] == original["llm_only"]  # the model's answers are the recorded ones
+    assert (tmp_path / "rescored" / "report.md").exists()

@@ -54,7 +54,7 @@ def outcome(info: float, service: float, safety: float, *, guard: bool = False) 
         ((0.05, 0.9, 0.05), Route.service_action, Category.service_action),
         ((0.1, 0.2, 0.7), Route.safety_compliance, Category.safety_compliance),
         # confident enough in service, but P(safety) above the floor: never auto-routed elsewhere
-        ((0.0, 0.8, 0.2), Route.human_triage, Category.safety_compliance),
+        ((0.0, 0.8, 0.2), Route.human_triage, Category.service_action),
         # top label below its minimum
         ((0.6, 0.35, 0.05), Route.human_triage, Category.informational),
         # clears its minimum and the gap, and P(safety) is below the floor
