@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from classifier.injection import INJECTION_VERSION, detect
 from classifier.service import Classifier
 from core.models import AcceptanceThresholds, ClassificationOutcome, ClassifyInput, GuardResult
 
@@ -17,11 +18,13 @@ class ClassificationPipeline:
         guard: GuardCheck,
         guard_version: str,
         thresholds: AcceptanceThresholds,
+        injection_check: Callable[[str], list[str]] | None = None,
     ) -> None:
         self.classifier = classifier
         self._guard = guard
         self._guard_version = guard_version
         self.thresholds = thresholds
+        self._injection_check = injection_check
 
     def run(self, request: ClassifyInput) -> ClassificationOutcome:
         classification = self.classifier.classify(request)
@@ -30,10 +33,14 @@ class ClassificationPipeline:
             guard=self._guard(request.redacted_text),
             guard_version=self._guard_version,
             thresholds=self.thresholds,
+            injection_signals=self._injection_check(request.redacted_text) if self._injection_check else [],
+            injection_version=INJECTION_VERSION if self._injection_check else None,
         )
 
 
 def build_pipeline(classifier: Classifier, thresholds: AcceptanceThresholds) -> ClassificationPipeline:
     import classifier.safety_guard as safety_guard
 
-    return ClassificationPipeline(classifier, safety_guard.check, safety_guard.GUARD_VERSION, thresholds)
+    return ClassificationPipeline(
+        classifier, safety_guard.check, safety_guard.GUARD_VERSION, thresholds, injection_check=detect
+    )

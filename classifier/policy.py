@@ -10,8 +10,10 @@ Rules, in order:
 2. P(safety) >= safety_accept -> safety review.
 3. P(safety) >= safety_floor -> human triage (category stays the model's top label): a
    plausible safety case is never auto-routed to another category.
-4. Top label clears its per-label minimum and the ambiguity gap (top-1 minus top-2) -> that label.
-5. Otherwise -> human triage.
+4. The message tries to instruct the classifier (prompt injection) -> human triage: the model's
+   verdict on an adversarial message is not trusted for automatic routing.
+5. Top label clears its per-label minimum and the ambiguity gap (top-1 minus top-2) -> that label.
+6. Otherwise -> human triage.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ def decide(outcome: ClassificationOutcome, now: datetime) -> RoutingDecision:
         "min_gap": thresholds.min_gap,
         "safety_floor": thresholds.safety_floor,
         "safety_accept": thresholds.safety_accept,
+        "injection_signals": list(outcome.injection_signals),
     }
     category: Category
     if outcome.guard.raise_to_safety:
@@ -119,6 +122,9 @@ def decide(outcome: ClassificationOutcome, now: datetime) -> RoutingDecision:
             f"P(safety)={p_safety:.3f} >= safety_floor={thresholds.safety_floor}: "
             "a possible safety case is never auto-routed elsewhere"
         )
+    elif outcome.injection_signals:
+        category, route = top_label, Route.human_triage
+        reason = "the message tries to instruct the classifier: an agent routes it"
     elif top_p >= thresholds.min_probability[top_label] and top_p - second_p >= thresholds.min_gap:
         category, route = top_label, Route(top_label.value)
         reason = f"{top_label.value} probability and gap clear the thresholds"

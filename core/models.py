@@ -121,6 +121,10 @@ class ClassificationOutcome(FrozenModel):
     guard: GuardResult
     guard_version: str
     thresholds: AcceptanceThresholds
+    # Instruction-to-the-classifier forms found in the text: such a message is never auto-routed.
+    # Defaulted so histories recorded before the detector existed still replay.
+    injection_signals: list[str] = Field(default_factory=list)
+    injection_version: str | None = None
 
 
 class DecisionStep(FrozenModel):

@@ -67,6 +67,7 @@ class SimRow:
     label: str
     error: bool
     guard: bool
+    injection: bool
     p_safety: float
     top_label: str
     top_p: float
@@ -124,7 +125,7 @@ def _decimals(value: int) -> int:
 
 def sim_row(p: Prediction) -> SimRow:
     if p.error is not None or p.probabilities is None:
-        return SimRow(p.id, p.label, True, False, 0.0, "", 0.0, 0.0, p)
+        return SimRow(p.id, p.label, True, False, False, 0.0, "", 0.0, 0.0, p)
     probabilities = LabelProbabilities(**p.probabilities)
     # The same ranking (and tie order) as decide().
     ranked = probabilities.ranked()
@@ -134,6 +135,7 @@ def sim_row(p: Prediction) -> SimRow:
         label=p.label,
         error=False,
         guard=p.guard_raised,
+        injection=bool(p.injection_signals),
         p_safety=probabilities.of(Category.safety_compliance),
         top_label=top_label.value,
         top_p=top_p,
@@ -229,7 +231,8 @@ def search(
     best_key: dict[float, tuple[Any, ...] | None] = dict.fromkeys(targets)
     best: dict[float, Choice | None] = dict.fromkeys(targets)
     for floor in floor_grid:
-        below = [r for r in free if r.p_safety < floor / 100]
+        # Below the floor, a message that instructs the classifier still goes to triage.
+        below = [r for r in free if r.p_safety < floor / 100 and not r.injection]
         accepts = []
         for accept in accept_grid:
             if accept < floor:
@@ -339,6 +342,7 @@ def replay(predictions: Sequence[Prediction], thresholds: AcceptanceThresholds) 
             ),
             guard_version=p.guard_version or "unknown",
             thresholds=thresholds,
+            injection_signals=list(p.injection_signals),
         )
         decision = decide(outcome, now)
         if decision.route == Route.human_triage:

@@ -43,6 +43,7 @@ def redecide(row: Prediction, thresholds: AcceptanceThresholds) -> Prediction:
         guard=GuardResult(raise_to_safety=row.guard_raised),
         guard_version=row.guard_version or "recorded",
         thresholds=thresholds,
+        injection_signals=list(row.injection_signals),
     )
     decision = decide(outcome, datetime.now(timezone.utc))
     return replace(

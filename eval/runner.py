@@ -103,6 +103,7 @@ class Prediction:
     llm_latency_ms: float | None
     error: str | None = None
     baseline: BaselinePrediction | None = None
+    injection_signals: list[str] = field(default_factory=list)
 
     @property
     def correct(self) -> bool:
@@ -266,6 +267,7 @@ def classify_production(pipeline: ClassificationPipeline, item: EvalItem, redact
         # Evidence is left out: it quotes text beyond the stored preview.
         guard_findings=[{"signal": f.signal, "language": f.language} for f in findings],
         guard_version=outcome.guard_version,
+        injection_signals=list(outcome.injection_signals),
         latency_ms=round(latency_ms, 2),
         llm_latency_ms=result.latency_ms,
     )

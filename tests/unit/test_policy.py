@@ -102,3 +102,17 @@ def test_policy_step_records_the_thresholds_it_applied() -> None:
     assert step.actor == "policy:test"
     assert step.observed["min_gap"] == 0.3
     assert step.observed["top_probability"] == 0.9
+
+
+def test_a_message_that_instructs_the_classifier_is_never_auto_routed() -> None:
+    injected = outcome(0.98, 0.01, 0.01).model_copy(update={"injection_signals": ["classification_command"]})
+    decision = decide(injected, NOW)
+    assert decision.route is Route.human_triage
+    assert decision.decision_path[-1].observed["injection_signals"] == ["classification_command"]
+
+
+def test_safety_still_wins_over_an_injection_attempt() -> None:
+    injected = outcome(0.9, 0.05, 0.05, guard=True).model_copy(
+        update={"injection_signals": ["override_instructions"]}
+    )
+    assert decide(injected, NOW).route is Route.safety_compliance
