@@ -48,11 +48,14 @@ TRADE_OFF_TARGETS: tuple[float, ...] = (0.90, 0.95, 0.97, 0.99)
 # Coarse grid, in hundredths.
 COARSE_MIN_PROBABILITY = (*range(30, 100, 5), 99)
 COARSE_MIN_GAP = tuple(range(0, 81, 5))
-COARSE_SAFETY_FLOOR = (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50)
+# The safety floor is capped by design, not by data: above it a message is never auto-routed
+# elsewhere, and "a plausible safety case" must stay a low bar even when dev would allow more.
+MAX_SAFETY_FLOOR = 20
+COARSE_SAFETY_FLOOR = (2, 5, 10, 15, 20)
 COARSE_SAFETY_ACCEPT = (*range(30, 100, 5), 99)
 REFINE_RADIUS = 5
 REFINE_ROUNDS = 3
-LIMITS = {"min_probability": (30, 99), "min_gap": (0, 80), "safety_floor": (2, 50), "safety_accept": (2, 99)}
+LIMITS = {"min_probability": (30, 99), "min_gap": (0, 80), "safety_floor": (2, MAX_SAFETY_FLOOR), "safety_accept": (2, 99)}
 
 
 class CalibrationError(RuntimeError):
