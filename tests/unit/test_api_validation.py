@@ -74,3 +74,9 @@ def test_unknown_case_id_format_is_404_problem(http: TestClient) -> None:
 
 def test_liveness_needs_no_dependencies(http: TestClient) -> None:
     assert http.get("/healthz").json() == {"status": "ok"}
+
+
+def test_prometheus_metrics_are_exposed(http: TestClient) -> None:
+    reply = http.get("/metrics/")
+    assert reply.status_code == 200
+    assert "cc_classification_response_seconds" in reply.text
