@@ -27,14 +27,10 @@ from classifier.policy import decide, load_thresholds
 from core.models import (
     AcceptanceThresholds,
     Category,
-    ClassificationOutcome,
-    ClassificationResult,
-    GuardFinding,
-    GuardResult,
     LabelProbabilities,
     Route,
 )
-from eval.runner import Prediction
+from eval.runner import Prediction, recorded_outcome
 
 LABEL_ORDER: tuple[Category, ...] = (
     Category.informational,
@@ -55,7 +51,12 @@ COARSE_SAFETY_FLOOR = (2, 5, 10, 15, 20)
 COARSE_SAFETY_ACCEPT = (*range(30, 100, 5), 99)
 REFINE_RADIUS = 5
 REFINE_ROUNDS = 3
-LIMITS = {"min_probability": (30, 99), "min_gap": (0, 80), "safety_floor": (2, MAX_SAFETY_FLOOR), "safety_accept": (2, 99)}
+LIMITS = {
+    "min_probability": (30, 99),
+    "min_gap": (0, 80),
+    "safety_floor": (2, MAX_SAFETY_FLOOR),
+    "safety_accept": (2, 99),
+}
 
 
 class CalibrationError(RuntimeError):
@@ -324,29 +325,9 @@ def replay(predictions: Sequence[Prediction], thresholds: AcceptanceThresholds) 
     accepted = correct = 0
     unsafe: list[str] = []
     for p in predictions:
-        if p.error is not None or p.probabilities is None or p.llm_label is None:
+        outcome = recorded_outcome(p, thresholds)
+        if outcome is None:
             continue  # an LLM failure goes to human triage
-        outcome = ClassificationOutcome(
-            classification=ClassificationResult(
-                label=Category(p.llm_label),
-                probabilities=LabelProbabilities(**p.probabilities),
-                label_mass=p.label_mass if p.label_mass is not None else 1.0,
-                backend="replay",
-                model="replay",
-                prompt_version=p.prompt_version,
-                latency_ms=0.0,
-            ),
-            guard=GuardResult(
-                raise_to_safety=p.guard_raised,
-                findings=[
-                    GuardFinding(signal=f.get("signal", ""), language=f.get("language", ""), evidence="")
-                    for f in p.guard_findings
-                ],
-            ),
-            guard_version=p.guard_version or "unknown",
-            thresholds=thresholds,
-            injection_signals=list(p.injection_signals),
-        )
         decision = decide(outcome, now)
         if decision.route == Route.human_triage:
             continue

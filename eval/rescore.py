@@ -16,35 +16,16 @@ from typing import Any
 from classifier.policy import decide, load_thresholds
 from core.models import (
     AcceptanceThresholds,
-    Category,
-    ClassificationOutcome,
-    ClassificationResult,
-    GuardResult,
-    LabelProbabilities,
 )
 from eval.calibrate import load_predictions
 from eval.report import write_report
-from eval.runner import Prediction, summarize
+from eval.runner import Prediction, recorded_outcome, summarize
 
 
 def redecide(row: Prediction, thresholds: AcceptanceThresholds) -> Prediction:
-    if row.error is not None or row.probabilities is None or row.llm_label is None:
+    outcome = recorded_outcome(row, thresholds)
+    if outcome is None:
         return replace(row, policy_version=thresholds.version)
-    outcome = ClassificationOutcome(
-        classification=ClassificationResult(
-            label=Category(row.llm_label),
-            probabilities=LabelProbabilities(**row.probabilities),
-            label_mass=min(1.0, row.label_mass or 0.0),
-            backend="recorded",
-            model="recorded",
-            prompt_version=row.prompt_version,
-            latency_ms=row.llm_latency_ms or 0.0,
-        ),
-        guard=GuardResult(raise_to_safety=row.guard_raised),
-        guard_version=row.guard_version or "recorded",
-        thresholds=thresholds,
-        injection_signals=list(row.injection_signals),
-    )
     decision = decide(outcome, datetime.now(timezone.utc))
     return replace(
         row,

@@ -29,7 +29,18 @@ from classifier.policy import decide, load_thresholds
 from classifier.prompt import PROMPTS
 from classifier.service import Classifier
 from core.config import Settings
-from core.models import Category, Channel, ClassifyInput, Route
+from core.models import (
+    AcceptanceThresholds,
+    Category,
+    Channel,
+    ClassificationOutcome,
+    ClassificationResult,
+    ClassifyInput,
+    GuardFinding,
+    GuardResult,
+    LabelProbabilities,
+    Route,
+)
 from core.redaction import redact
 from eval.metrics import (
     accuracy,
@@ -511,3 +522,31 @@ def summarize_baseline(predictions: Sequence[Prediction], prompt_version: str) -
         "latency_ms": latency_summary([b.latency_ms for _, b in rows]),
         "confusion": confusion_matrix(y_true, y_base, LABELS),
     }
+
+
+def recorded_outcome(p: Prediction, thresholds: AcceptanceThresholds) -> ClassificationOutcome | None:
+    """The classification activity's result as recorded in a prediction row, for replaying the
+    policy; None for a row whose LLM call failed (that message goes to human triage)."""
+    if p.error is not None or p.probabilities is None or p.llm_label is None:
+        return None
+    return ClassificationOutcome(
+        classification=ClassificationResult(
+            label=Category(p.llm_label),
+            probabilities=LabelProbabilities(**p.probabilities),
+            label_mass=min(1.0, p.label_mass) if p.label_mass is not None else 1.0,
+            backend="replay",
+            model="replay",
+            prompt_version=p.prompt_version,
+            latency_ms=p.llm_latency_ms or 0.0,
+        ),
+        guard=GuardResult(
+            raise_to_safety=p.guard_raised,
+            findings=[
+                GuardFinding(signal=f.get("signal", ""), language=f.get("language", ""), evidence="")
+                for f in p.guard_findings
+            ],
+        ),
+        guard_version=p.guard_version or "unknown",
+        thresholds=thresholds,
+        injection_signals=list(p.injection_signals),
+    )
