@@ -30,7 +30,7 @@ class Classifier:
     def warm_up(self) -> None:
         """Evaluate the fixed prompt prefix once so it sits in the runtime's prompt cache.
 
-        The prefix (definitions and examples) is ~1,500 tokens: evaluated cold it costs tens of
+        The prefix (definitions and examples) is ~1,240 tokens: evaluated cold it costs tens of
         seconds on 2 CPU cores; cached, a classification pays only for the customer's own tokens.
         """
         self.classify(ClassifyInput(case_id="warm-up", redacted_text="warm up", channel=Channel.chat))

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(default_factory=lambda: _default_cache_dir() / "models")
     model_variant: Literal["qwen2.5-coder-1.5b", "qwen2.5-0.5b"] = "qwen2.5-coder-1.5b"
     llm_threads: int = Field(default=2, ge=1)
-    # Per slot: ~1,500 tokens of fixed prompt prefix + up to ~1,300 for a 4,000-character message.
+    # Per slot: ~1,240 tokens of fixed prompt prefix + up to ~1,300 for a 4,000-character message.
     llm_context_tokens: int = Field(default=4096, ge=2048)
     ollama_host: str = "http://127.0.0.1:11434"
     ollama_model: str = "cc-qwen2.5-coder-1.5b"
