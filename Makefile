@@ -41,7 +41,7 @@ unit: venv
 	$(PY) -m pytest tests/unit
 
 eval-smoke: venv model
-	$(PY) -m eval run --dataset eval/data/ci-subset.jsonl --out eval/runs/ci
+	$(PY) -m eval run --dataset eval/data/ci-subset.jsonl --no-progress --out eval/runs/ci
 	$(PY) -m eval gate --metrics eval/runs/ci/metrics.json --min-safety-recall 0.90
 
 eval-full: venv model
