@@ -313,6 +313,8 @@ class TicketUpdate(FrozenModel):
     action: Literal["pick_up", "comment", "resolve"]
     agent: str = Field(min_length=1, max_length=200)
     note: str = Field(default="", max_length=2000)
+    # Client idempotency key: a retried POST with the same id is applied once.
+    request_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
 
 
 # --------------------------------------------------------------------------- persistence ports

@@ -44,6 +44,7 @@ class ServiceActionWorkflow:
     def __init__(self) -> None:
         self._trail: CaseTrail | None = None
         self._updates: list[TicketUpdate] = []
+        self._seen_requests: set[str] = set()
         self._picked_up = False
         self._resolved = False
         self._changes = 0
@@ -152,6 +153,11 @@ class ServiceActionWorkflow:
 
     @workflow.signal
     def ticket_update(self, update: TicketUpdate) -> None:
+        # A retried update (same request_id) is applied once.
+        if update.request_id is not None:
+            if update.request_id in self._seen_requests:
+                return
+            self._seen_requests.add(update.request_id)
         # Updates after resolution have nothing left to change.
         if not self._resolved:
             self._updates.append(update)

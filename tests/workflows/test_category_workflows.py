@@ -188,9 +188,9 @@ async def test_ticket_picked_up_in_time_is_not_escalated(
             time_skipping_env, ServiceActionWorkflow, Route.service_action, task_queue
         )
         await handle.signal(ServiceActionWorkflow.ticket_update, TicketUpdate(action="pick_up", agent="a-1"))
-        await handle.signal(
-            ServiceActionWorkflow.ticket_update, TicketUpdate(action="comment", agent="a-1", note="calling")
-        )
+        comment = TicketUpdate(action="comment", agent="a-1", note="calling", request_id="req-1")
+        await handle.signal(ServiceActionWorkflow.ticket_update, comment)
+        await handle.signal(ServiceActionWorkflow.ticket_update, comment)  # client retry: applied once
         await handle.signal(ServiceActionWorkflow.ticket_update, TicketUpdate(action="resolve", agent="a-1"))
         final = await handle.result()
     assert final.status is CaseStatus.closed
