@@ -56,6 +56,14 @@ class CaseStatus(StrEnum):
 
 
 class FrozenModel(BaseModel):
+    # Payloads cross workflow histories that live for days: a worker of the previous release must
+    # accept fields a newer release added (forward compatible). Request bodies stay strict (ApiBody).
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ApiBody(FrozenModel):
+    """A request body taken from the HTTP API: unknown fields are the client's mistake, rejected."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -293,7 +301,7 @@ class CaseView(BaseModel):
 SafetyVerdict = Literal["confirm", "escalate", "not_a_safety_case"]
 
 
-class SafetyDecision(FrozenModel):
+class SafetyDecision(ApiBody):
     decision: SafetyVerdict
     reviewer: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
@@ -303,13 +311,13 @@ class SafetyDecision(FrozenModel):
     reroute_to: Category | None = None
 
 
-class TriageDecision(FrozenModel):
+class TriageDecision(ApiBody):
     category: Category
     agent: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class TicketUpdate(FrozenModel):
+class TicketUpdate(ApiBody):
     action: Literal["pick_up", "comment", "resolve"]
     agent: str = Field(min_length=1, max_length=200)
     note: str = Field(default="", max_length=2000)
