@@ -28,7 +28,7 @@ def test_payload_from_a_newer_release_with_an_unknown_field_is_accepted() -> Non
 
 
 def test_api_request_body_still_rejects_unknown_fields() -> None:
-    with pytest.raises(ValidationError, match="extra_forbidden|Extra inputs"):
+    with pytest.raises(ValidationError, match=r"extra_forbidden|Extra inputs"):
         SafetyDecision.model_validate(
             {"decision": "confirm", "reviewer": "r", "reason": "x", "review_round": 1, "admin": True}
         )
