@@ -221,3 +221,13 @@ class ApiKeyRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class QualityReportRow(Base):
+    """One row per day from the quality workflow: agreement with agents, drift (docs/monitoring.md)."""
+
+    __tablename__ = "quality_reports"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    figures: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
