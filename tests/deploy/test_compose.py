@@ -1,0 +1,225 @@
+"""docker-compose.yml, checked by the real Compose binary and then by the rules it must keep.
+
+The Compose binary resolves the file (interpolation, anchors, merges, schema); the tests then
+read its canonical JSON, so they check what Docker would run, not what the YAML looks like.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from classifier.model_files import MODEL_SPECS
+from core.config import Settings
+from temporal_workflows.message import CLASSIFY_TIMEOUT
+
+from .conftest import REPO
+
+COMPOSE_FILE = REPO / "docker-compose.yml"
+ENV_EXAMPLE = REPO / "deploy" / "compose.env.example"
+JOBS = {"migrate", "temporal-schema", "temporal-namespace", "model-files", "ollama-model"}
+# Images without a shell or HTTP client to run a health command; dependants wait for a start
+# (the collector), or nothing depends on them (the Web UI).
+NO_HEALTHCHECK_POSSIBLE = {"otel-collector", "temporal-ui"}
+
+
+def run_compose(binary: Path, *args: str, env_file: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [str(binary), "-f", str(COMPOSE_FILE)]
+    if env_file is not None:
+        command += ["--env-file", str(env_file)]
+    # A clean environment: nothing from the developer's shell may satisfy a required variable.
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def config(compose_binary: Path) -> dict[str, Any]:
+    result = run_compose(compose_binary, "config", "--format", "json", env_file=ENV_EXAMPLE)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", f"compose warned: {result.stderr}"
+    loaded: dict[str, Any] = json.loads(result.stdout)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def services(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    loaded: dict[str, dict[str, Any]] = config["services"]
+    return loaded
+
+
+def long_running(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: spec for name, spec in services.items() if name not in JOBS}
+
+
+def test_compose_refuses_to_render_without_the_secrets(compose_binary: Path) -> None:
+    result = run_compose(compose_binary, "config", "--quiet")
+    assert result.returncode != 0
+    assert "required variable" in result.stderr
+
+
+def test_every_required_variable_is_documented_in_the_env_example() -> None:
+    required = set(re.findall(r"\$\{([A-Z0-9_]+):\?", COMPOSE_FILE.read_text()))
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), flags=re.MULTILINE))
+    assert required, "no required variables found: secrets would have defaults"
+    assert required <= documented, f"undocumented: {sorted(required - documented)}"
+
+
+def test_no_password_has_a_default_value() -> None:
+    for match in re.finditer(
+        r"\$\{([A-Z0-9_]*(PASSWORD|KEYS|SECRET)[A-Z0-9_]*)(:?[-?])?", COMPOSE_FILE.read_text()
+    ):
+        assert match.group(3) == ":?", f"{match.group(1)} must be required (${{VAR:?}}), not defaulted"
+
+
+def test_long_running_services_have_health_checks_restart_policies_and_limits(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name, spec in long_running(services).items():
+        assert spec.get("restart") == "unless-stopped", name
+        limits = spec.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert limits.get("cpus") and limits.get("memory"), f"{name}: no cpu/memory limit"
+        if name in NO_HEALTHCHECK_POSSIBLE:
+            continue
+        healthcheck = spec.get("healthcheck", {})
+        assert healthcheck.get("test") and not healthcheck.get("disable"), f"{name}: no health check"
+
+
+def test_jobs_run_once_with_limits(services: dict[str, dict[str, Any]]) -> None:
+    for name in JOBS:
+        spec = services[name]
+        assert spec.get("restart", "no") == "no" or spec["restart"].startswith("on-failure"), name
+        assert spec["deploy"]["resources"]["limits"]["memory"], name
+
+
+def test_start_order_uses_health_and_completion_conditions(services: dict[str, dict[str, Any]]) -> None:
+    for name, spec in services.items():
+        for dependency, condition in spec.get("depends_on", {}).items():
+            wanted = condition["condition"]
+            if dependency in JOBS:
+                assert wanted == "service_completed_successfully", f"{name} -> {dependency}"
+            elif dependency in NO_HEALTHCHECK_POSSIBLE:
+                assert wanted == "service_started", f"{name} -> {dependency}"
+            else:
+                assert wanted == "service_healthy", f"{name} -> {dependency}"
+                assert services[dependency].get("healthcheck", {}).get("test"), dependency
+    # The chains that matter: schema before Temporal, migration before the app, model before LLM workers.
+    assert "temporal-schema" in services["temporal"]["depends_on"]
+    assert "temporal-namespace" in services["api"]["depends_on"]
+    for app in ("api", "worker-workflows"):
+        assert "migrate" in services[app]["depends_on"]
+    assert "ollama-model" in services["worker-llm"]["depends_on"]
+    assert "model-files" in services["ollama-model"]["depends_on"]
+
+
+def test_nothing_is_published_beyond_loopback(services: dict[str, dict[str, Any]]) -> None:
+    published = {}
+    for name, spec in services.items():
+        for port in spec.get("ports", []):
+            assert port.get("host_ip") == "127.0.0.1", f"{name} publishes {port} beyond loopback"
+            published[int(port["target"])] = name
+    assert published.get(7233) == "temporal" and published.get(8080) == "temporal-ui"
+
+
+def test_temporal_has_its_own_database_server_and_user(services: dict[str, dict[str, Any]]) -> None:
+    temporal_env = services["temporal"]["environment"]
+    cases_env = services["postgres"]["environment"]
+    assert temporal_env["POSTGRES_SEEDS"] == "temporal-postgres"
+    assert services["temporal-postgres"]["environment"]["POSTGRES_USER"] == temporal_env["POSTGRES_USER"]
+    assert temporal_env["POSTGRES_USER"] != cases_env["POSTGRES_USER"]
+    assert temporal_env["POSTGRES_PWD"] != cases_env["POSTGRES_PASSWORD"]
+    assert "auto-setup" not in services["temporal"]["image"]
+
+
+def test_temporal_schema_is_set_up_by_the_official_admin_tools(services: dict[str, dict[str, Any]]) -> None:
+    job = services["temporal-schema"]
+    assert job["image"].startswith("temporalio/admin-tools:")
+    assert job["image"].split(":")[1] == services["temporal"]["image"].split(":")[1]
+    script = (REPO / "deploy" / "temporal" / "setup-schema.sh").read_text()
+    for step in ("temporal-sql-tool", "setup-schema -v 0.0", "update-schema -d", "temporal_visibility"):
+        assert step in script
+
+
+def test_web_ui_decodes_payloads_through_the_codec_server(services: dict[str, dict[str, Any]]) -> None:
+    ui = services["temporal-ui"]["environment"]
+    codec = services["codec-server"]
+    assert codec["command"] == ["python", "-m", "api.codec_server"]
+    port = codec["environment"]["CC_CODEC_SERVER_PORT"]
+    assert ui["TEMPORAL_CODEC_ENDPOINT"] == f"http://127.0.0.1:{port}"
+    assert codec["environment"]["CC_CODEC_UI_ORIGIN"] == "http://127.0.0.1:8233"
+
+
+def llm_capacity_violations(services: dict[str, dict[str, Any]]) -> list[str]:
+    """The sizing rule of docs/design.md, applied to a rendered Compose file."""
+    worker = services["worker-llm"]
+    env = worker["environment"]
+    slots = int(env["CC_LLM_MAX_CONCURRENT"]) * int(worker["deploy"]["replicas"])
+    model_slots = int(services["ollama"]["environment"]["OLLAMA_NUM_PARALLEL"])
+    problems = []
+    if slots > model_slots:
+        problems.append(f"{slots} LLM activity slots > {model_slots} Ollama slots")
+    if float(env["CC_LLM_TIMEOUT_SECONDS"]) >= CLASSIFY_TIMEOUT.total_seconds():
+        problems.append("LLM HTTP timeout must end before the activity's start-to-close timeout")
+    return problems
+
+
+def test_llm_workers_never_oversubscribe_ollama(services: dict[str, dict[str, Any]]) -> None:
+    assert llm_capacity_violations(services) == []
+
+
+def test_the_capacity_rule_catches_an_oversubscribed_stack(services: dict[str, dict[str, Any]]) -> None:
+    oversubscribed = json.loads(json.dumps(services))
+    oversubscribed["worker-llm"]["environment"]["CC_LLM_MAX_CONCURRENT"] = "4"
+    oversubscribed["worker-llm"]["environment"]["CC_LLM_TIMEOUT_SECONDS"] = "45"
+    assert len(llm_capacity_violations(oversubscribed)) == 2
+
+
+def test_ollama_model_is_created_from_the_evaluated_gguf(services: dict[str, dict[str, Any]]) -> None:
+    spec = MODEL_SPECS["qwen2.5-coder-1.5b"]
+    job = services["ollama-model"]["environment"]
+    files = services["model-files"]
+    assert files["build"]["target"] == "model-files"
+    assert files["environment"]["CC_MODEL_CACHE_DIR"] == "/models"
+    assert job["GGUF"] == f"/models/{spec.filename}"
+    assert job["GGUF_SHA256"] == spec.sha256
+    assert (
+        job["MODEL_NAME"]
+        == Settings().ollama_model
+        == services["worker-llm"]["environment"]["CC_OLLAMA_MODEL"]
+    )
+    modelfile = (REPO / "deploy" / "ollama" / "Modelfile").read_text()
+    assert re.search(rf"^FROM {re.escape(job['GGUF'])}$", modelfile, flags=re.MULTILINE)
+    assert "TEMPLATE" in modelfile and "<|im_start|>" in modelfile and "<|im_end|>" in modelfile
+
+
+def test_separate_worker_pools_and_migrations_only_in_the_job(services: dict[str, dict[str, Any]]) -> None:
+    assert services["worker-workflows"]["environment"]["CC_WORKER_ROLES"] == '["workflows"]'
+    assert services["worker-llm"]["environment"]["CC_WORKER_ROLES"] == '["llm"]'
+    assert services["migrate"]["command"] == ["python", "-m", "adapters.db.migrate"]
+    for name in ("api", "worker-workflows", "worker-llm", "codec-server"):
+        assert services[name]["environment"]["CC_MIGRATE_ON_START"] == "false", name
+    for name in ("worker-workflows", "worker-llm"):
+        grace = int(services[name]["environment"]["CC_WORKER_GRACEFUL_SHUTDOWN_SECONDS"])
+        assert _seconds(services[name]["stop_grace_period"]) > grace, name
+
+
+def _seconds(duration: str) -> float:
+    match = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert match, duration
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+# TODO(engineer 8): drop once deploy/grafana and deploy/prometheus (engineer 7) are committed.
+_PENDING = (str(REPO / "deploy" / "grafana"), str(REPO / "deploy" / "prometheus"))
+
+
+def test_bind_mounts_exist_in_the_repository(services: dict[str, dict[str, Any]]) -> None:
+    for name, spec in services.items():
+        for volume in spec.get("volumes", []):
+            if volume["type"] == "bind" and not volume["source"].startswith(_PENDING):
+                assert Path(volume["source"]).exists(), f"{name}: {volume['source']} missing"
