@@ -14,11 +14,13 @@ from typing import Protocol
 from core.models import (
     AdverseEventReport,
     AdverseEventStatus,
+    ApiKeyRecord,
     AuditEntry,
     CaseRecord,
     CaseStatus,
     CaseSummary,
     Category,
+    Channel,
     Notification,
     NotificationReceipt,
     Route,
@@ -113,3 +115,19 @@ class SafetyDatabasePort(Protocol):
 class NotificationPort(Protocol):
     async def send(self, notification: Notification) -> NotificationReceipt:
         """Queue once per `key`; a repeat returns the first receipt with `duplicate=True`."""
+
+
+class ApiKeyStore(Protocol):
+    """Channel integrations' API keys; only a hash of each key is kept (api/security.py)."""
+
+    async def create(
+        self, key_id: str, key_hash: str, name: str, channel: Channel | None, *, created_by: str
+    ) -> ApiKeyRecord: ...
+
+    async def credentials(self, key_id: str) -> tuple[ApiKeyRecord, str] | None:
+        """The key's record and stored hash, revoked keys included (the caller refuses them)."""
+
+    async def list_keys(self) -> list[ApiKeyRecord]: ...
+
+    async def revoke(self, key_id: str) -> ApiKeyRecord | None:
+        """Mark the key revoked (idempotent); None when there is no such key."""

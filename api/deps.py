@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from temporalio.client import Client
 
-from adapters.ports import CaseStore
+from adapters.ports import ApiKeyStore, CaseStore
+from api.problems import ProblemError
+from api.security import Principal, Role, require_roles
 from core.config import Settings
 
 
@@ -26,6 +28,24 @@ def get_case_store(request: Request) -> CaseStore:
     return store
 
 
+def get_api_key_store(request: Request) -> ApiKeyStore:
+    store: ApiKeyStore | None = getattr(request.app.state, "api_keys", None)
+    if store is None:
+        raise ProblemError(503, "Service unavailable", "API keys are not available in this deployment.")
+    return store
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
 CaseStoreDep = Annotated[CaseStore, Depends(get_case_store)]
+ApiKeyStoreDep = Annotated[ApiKeyStore, Depends(get_api_key_store)]
+
+# Who may do what: each route takes one of these; the principal's subject is the acting person.
+IntakeCaller = Annotated[Principal, require_roles(Role.intake, api_key=True)]
+CaseReader = Annotated[
+    Principal, require_roles(Role.agent, Role.safety_reviewer, Role.supervisor, Role.admin)
+]
+SafetyReviewer = Annotated[Principal, require_roles(Role.safety_reviewer, Role.supervisor)]
+TriageAgent = Annotated[Principal, require_roles(Role.agent, Role.safety_reviewer, Role.supervisor)]
+TicketAgent = Annotated[Principal, require_roles(Role.agent, Role.supervisor)]
+Admin = Annotated[Principal, require_roles(Role.admin)]

@@ -55,6 +55,27 @@ class Settings(BaseSettings):
     # Acceptance policy: see docs/classifier.md; thresholds written by `python -m eval calibrate`.
     policy_file: Path = Path(__file__).resolve().parent.parent / "config" / "acceptance_policy.json"
 
+    # Authentication (docs/security.md): OIDC bearer JWTs from an identity provider's JWKS URL or
+    # a JWKS file; with neither, a local signing key is created under `auth_local_key_dir`.
+    auth_issuer: str = "urn:contact-center:local"
+    auth_audience: str = "contact-center-api"
+    auth_jwks_url: str | None = None
+    auth_jwks_file: Path | None = None
+    auth_algorithms: list[Literal["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]] = ["RS256", "ES256"]
+    auth_roles_claim: str = "roles"
+    auth_local_key_dir: Path = Field(default_factory=lambda: _default_cache_dir() / "auth")
+    auth_jwks_timeout_seconds: float = Field(default=5.0, gt=0)
+    auth_clock_skew_seconds: int = Field(default=30, ge=0)
+
+    # API hardening
+    max_request_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Per credential (token subject or API key), `limits` notation; off for load tests if needed.
+    rate_limit_enabled: bool = True
+    rate_limit_bearer: str = "300/minute"
+    rate_limit_api_key: str = "1200/minute"
+    # Browser origins allowed to call the API; empty = CORS closed.
+    cors_allowed_origins: list[str] = []
+
     # Observability
     log_level: str = "INFO"
     log_json: bool = True

@@ -325,6 +325,56 @@ class TicketUpdate(ApiBody):
     request_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
 
 
+class SafetyDecisionRequest(ApiBody):
+    """Body of POST /v1/cases/{id}/decision; the reviewer is the token's subject."""
+
+    decision: SafetyVerdict
+    reason: str = Field(min_length=1, max_length=2000)
+    review_round: int = Field(ge=1)
+    reroute_to: Category | None = None
+
+
+class TriageDecisionRequest(ApiBody):
+    """Body of POST /v1/cases/{id}/triage; the agent is the token's subject."""
+
+    category: Category
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class TicketUpdateRequest(ApiBody):
+    """Body of POST /v1/cases/{id}/ticket; the agent is the token's subject."""
+
+    action: Literal["pick_up", "comment", "resolve"]
+    note: str = Field(default="", max_length=2000)
+    request_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+class ApiKeyRecord(FrozenModel):
+    """A channel integration's API key as listed to admins: never the key or its hash."""
+
+    key_id: str
+    name: str
+    channel: Channel | None = None
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class ApiKeyCreateRequest(ApiBody):
+    name: str = Field(min_length=1, max_length=200)
+    # Bind the key to one channel: it can then only post messages of that channel.
+    channel: Channel | None = None
+
+
+class ApiKeyCreated(BaseModel):
+    record: ApiKeyRecord
+    # Shown once: only its SHA-256 is stored.
+    api_key: str
+
+
 # --------------------------------------------------------------------------- persistence ports
 
 TicketPriority = Literal["low", "normal", "high", "urgent"]
