@@ -52,6 +52,23 @@ class Settings(BaseSettings):
     # Concurrent classifications per worker process (one llama.cpp slot each).
     llm_max_concurrent: int = Field(default=1, ge=1)
 
+    # Sizing (docs/design.md "Sizing rule", checked at worker start by worker/sizing.py):
+    # every case activity holds at most one database connection, so a workflow worker's
+    # activity slots <= db_pool_size + db_max_overflow, and a connection wait gives up before
+    # the activity's start-to-close timeout; LLM slots x replicas <= the model server's slots.
+    workflow_max_concurrent_activities: int = Field(default=20, ge=1)
+    workflow_max_concurrent_workflow_tasks: int = Field(default=50, ge=2)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Classifications started per second across all LLM workers (Temporal enforces it on the
+    # LLM task queue); None = bounded only by the workers' slots.
+    llm_task_queue_rate_limit: float | None = Field(default=None, gt=0)
+    # Local runs migrate at worker start; deployments run the migration job once instead.
+    migrate_on_start: bool = True
+    # On SIGTERM: stop polling, let running activities finish this long, then cancel them.
+    worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+
     # Acceptance policy: see docs/classifier.md; thresholds written by `python -m eval calibrate`.
     policy_file: Path = Path(__file__).resolve().parent.parent / "config" / "acceptance_policy.json"
 

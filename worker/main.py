@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -34,6 +35,7 @@ from core.config import Settings, get_settings
 from core.logging import configure_logging, get_logger
 from temporal_workflows.categories import ALL_WORKFLOWS
 from temporal_workflows.message import MessageWorkflow
+from worker.sizing import sizing_problems
 
 log = get_logger(__name__)
 
@@ -68,6 +70,10 @@ def build_workers(
                 task_queue=settings.workflow_task_queue,
                 workflows=workflow_classes(),
                 activities=list(activities),
+                # At most one DB connection per activity: slots sized to the pool (worker/sizing.py).
+                max_concurrent_activities=settings.workflow_max_concurrent_activities,
+                max_concurrent_workflow_tasks=settings.workflow_max_concurrent_workflow_tasks,
+                graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
             )
         )
     if "llm" in settings.worker_roles:
@@ -82,6 +88,8 @@ def build_workers(
                 # One task per llama.cpp slot: the backlog waits in Temporal, visible as
                 # schedule-to-start latency, which is the signal to add LLM workers.
                 max_concurrent_activities=settings.llm_max_concurrent,
+                max_task_queue_activities_per_second=settings.llm_task_queue_rate_limit,
+                graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
             )
         )
     return workers
@@ -104,6 +112,8 @@ def load_pipeline(settings: Settings) -> ClassificationPipeline:
 
 
 async def serve(settings: Settings) -> None:
+    for problem in sizing_problems(settings):
+        log.warning("sizing_rule_violated", problem=problem)
     runtime = Runtime(
         telemetry=TelemetryConfig(
             metrics=PrometheusConfig(bind_address=f"127.0.0.1:{settings.worker_metrics_port}")
@@ -117,9 +127,16 @@ async def serve(settings: Settings) -> None:
     engine: AsyncEngine | None = None
     case_activities: list[Any] = []
     if "workflows" in settings.worker_roles:
-        # The schema must be current before the first activity writes to it.
-        await upgrade_to_head(settings.database_url)
-        engine = create_engine_from_url(settings.database_url)
+        # The schema must be current before the first activity writes to it; deployments run
+        # the migration job once instead of racing replicas (CC_MIGRATE_ON_START=false).
+        if settings.migrate_on_start:
+            await upgrade_to_head(settings.database_url)
+        engine = create_engine_from_url(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         case_activities = build_case_activities(settings, engine).definitions()
     try:
         await _serve_workers(client, settings, pipeline, case_activities)

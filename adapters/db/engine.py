@@ -39,8 +39,18 @@ def validate_schema_name(schema: str) -> str:
     return schema
 
 
-def create_engine_from_url(url: str, *, schema: str | None = None) -> AsyncEngine:
-    """One engine per process; `schema` pins PostgreSQL's search_path (tests use a schema each)."""
+def create_engine_from_url(
+    url: str,
+    *,
+    schema: str | None = None,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+) -> AsyncEngine:
+    """One engine per process; `schema` pins PostgreSQL's search_path (tests use a schema each).
+
+    Workers pass the pool size from settings (worker/sizing.py: pool >= activity slots).
+    """
     async_url = to_async_url(url)
     if async_url.get_backend_name() == "sqlite":
         if schema is not None:
@@ -54,9 +64,9 @@ def create_engine_from_url(url: str, *, schema: str | None = None) -> AsyncEngin
     return create_async_engine(
         async_url,
         # Small steady pool per process (API or worker) with room for bursts of activities.
-        pool_size=5,
-        max_overflow=10,
-        pool_timeout=30,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         # Survive database restarts and idle-connection reaping by proxies/firewalls.
         pool_pre_ping=True,
         pool_recycle=1800,
