@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import timedelta
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
