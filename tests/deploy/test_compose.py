@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,18 @@ def _seconds(duration: str) -> float:
 
 # TODO(engineer 8): drop once deploy/grafana and deploy/prometheus (engineer 7) are committed.
 _PENDING = (str(REPO / "deploy" / "grafana"), str(REPO / "deploy" / "prometheus"))
+
+
+def test_prometheus_config_of_the_stack_is_valid() -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing: apt-get install -y prometheus (.ci/run does)"
+    result = subprocess.run(
+        [promtool, "check", "config", str(REPO / "deploy" / "compose" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_bind_mounts_exist_in_the_repository(services: dict[str, dict[str, Any]]) -> None:
