@@ -1,21 +1,63 @@
 """PII redaction applied before customer text reaches the LLM, the logs or workflow history.
 
 Raw text stops at the API: everything downstream sees typed placeholders ("[EMAIL]",
-"[PHONE]", ...) so the classifier still knows *that* a phone number was given without
-seeing it. Order numbers, ticket numbers, drug names, doses and plain dates are kept on
-purpose: service workflows need them. Each rule is a precompiled pattern plus an optional
-validator (Luhn, mod-97, context checks) so that numbers that merely look like PII survive.
-Placeholders contain no digits and no capitalised words, which makes redaction idempotent.
+"[PHONE]", "[NAME]", ...) so the classifier still knows *that* a phone number was given
+without seeing it. Order and ticket numbers, drug names, doses and plain dates are kept on
+purpose: service workflows need them.
+
+Detectors, most specific first (a later one never takes text an earlier one claimed):
+- Presidio's pattern recognizers (used without an NLP engine) for e-mail, card (Luhn), IBAN
+  (mod-97), IP addresses and UK National Insurance numbers;
+- `python-stdnum` checksums for national identifiers (BSN, PESEL, Steuer-ID, NIR, DNI/NIE,
+  codice fiscale, CPF, NHS, SSN); weak checksums count only after an identifier keyword;
+- `phonenumbers` (PhoneNumberMatcher over the regions we serve) for phone numbers;
+- spoken digit runs in voice transcripts ("four one five ..."), vocabulary from `num2words`;
+- keyword context for customer/account numbers, dates of birth and passports/ID cards;
+- street-address patterns;
+- names: cue phrases ("my name is", "my son Tom", "Patient:", sign-offs, capital signatures)
+  checked against a given-name/surname gazetteer extracted from `names-dataset`
+  (core/data/, see scripts/build_name_gazetteer.py), with drug names from
+  `drug-named-entity-recognition` and words followed by a dose never taken for names.
+The cue phrases and keywords are data in core/data/pii_cues.yaml. Placeholders contain no digits
+and are never re-detected, which makes redaction idempotent. Recall per entity type is measured
+by `python -m eval pii` on eval/data/pii-corpus.jsonl (docs/compliance.md).
 """
 
 from __future__ import annotations
 
+import bz2
+import importlib
+import importlib.resources
+import itertools
+import pickle
 import re
+import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-__all__ = ["RedactionResult", "redact"]
+import phonenumbers
+import yaml
+from stdnum import luhn
+from stdnum.br import cpf
+from stdnum.de import idnr
+from stdnum.es import dni, nie
+from stdnum.fr import nir
+from stdnum.gb import nhs
+from stdnum.it import codicefiscale
+from stdnum.nl import bsn
+from stdnum.pl import pesel
+from stdnum.us import ssn
+
+from core.text import strip_accents
+
+__all__ = ["PLACEHOLDER", "RedactionResult", "redact", "warm_up"]
+
+_DATA = Path(__file__).resolve().parent / "data"
+PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 
 
 @dataclass(frozen=True)
@@ -26,383 +68,519 @@ class RedactionResult:
     counts: dict[str, int]
 
 
-# --------------------------------------------------------------------------- shared fragments
-
-_UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĘĚĞŁŃŇŐŒŘŚŠŞŢŤŰŹŻŽ"
-_LOWER = "a-zß-öø-ÿāăąćčďđēęěğłńňőœřśšşţťűźżž"
-# "Anna", "Jean-Pierre", "O'Brien", "McDonald"
-_NAME_WORD = (
-    rf"(?:[{_UPPER}]['\u2019])?[{_UPPER}][{_LOWER}]+(?:[{_UPPER}][{_LOWER}]+)?"
-    rf"(?:[-'\u2019][{_UPPER}]?[{_LOWER}]+)*"
-)
-_NAME_PARTICLE = r"(?:van|von|de|der|den|da|di|del|du|dos|das|le|la|ter|ten)"
-_TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Sig\.ra|Dhr|Mevr|Pan|Pani)\.?\s+)"
-_PERSON_NAME = rf"{_NAME_WORD}(?:\s+(?:{_NAME_PARTICLE}\s+)*{_NAME_WORD}){{0,2}}"
-
-_MONTHS = (
-    r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar"
-    r"|apr|jun|jul|aug|sept|sep|oct|nov|dec|januar|jänner|februar|märz|mai|juni|juli|oktober|dezember"
-    r"|janvier|février|fevrier|mars|avril|juin|juillet|août|aout|septembre|octobre|novembre|décembre|enero"
-    r"|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|gennaio"
-    r"|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|januari|februari|maart|mei|augustus"
-    r"|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|stycznia|lutego|marca"
-    r"|kwietnia|maja|czerwca|lipca|sierpnia|września|października|listopada|grudnia)\b\.?"
-)
-_DATE = (
-    r"(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|\d{4}[./-]\d{1,2}[./-]\d{1,2}(?!\d)"
-    rf"|\d{{1,2}}(?:st|nd|rd|th|er|º|\.)?\s+(?:de\s+|of\s+)?{_MONTHS}\s*,?\s+(?:de\s+)?\d{{4}}"
-    rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
-)
-
-# Words after which a number is a business identifier (order, ticket, batch...), never PII.
-_IDENTIFIER_BEFORE = re.compile(
-    r"(?i:(?:order|bestell|commande|pedido|ordine|bestelling|encomenda|zam[óo]wieni|ticket|case|ref|referen"
-    r"|r[ée]f[ée]rence|riferimento|invoice|rechnung|facture|factura|fattura|factuur|fatura|faktura|tracking"
-    r"|sendung|colis|suivi|seguimiento|spedizione|lot|batch|charge|lote|lotto|partij|pzn|ndc|ean|sku|item"
-    r"|artikel|article|customer|kunden|client|klant|account|konto|compte|cuenta|conto|rx|prescription|rezept"
-    r"|ordonnance|receta|ricetta|recept|receita|recepta|claim|member|policy)\w*\.?(?:\s*(?:number|no\.?"
-    r"|nr\.?|n[°º]\.?|num(?:ber|mer|[ée]ro)?|id|code|#|is|ist|est|es|:|-))*\s*#?\s*)$"
-)
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    kind: str
 
 
-# --------------------------------------------------------------------------- validators
+# Overlaps go to the more specific kind: a card inside "customer number ..." stays a card.
+_PRIORITY = ("EMAIL", "IBAN", "CARD", "NATIONAL_ID", "ACCOUNT_ID", "IP", "DOB", "PHONE", "ADDRESS", "NAME")
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+# --------------------------------------------------------------------------- data
 
 
-def _passes_luhn(number: str) -> bool:
-    """Card numbers carry a Luhn check digit; random 16-digit strings mostly do not."""
-    total = 0
-    for position, char in enumerate(reversed(number)):
-        value = int(char)
-        if position % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+def _fold(word: str) -> str:
+    return strip_accents(word.casefold())
 
 
-def _passes_iban_checksum(candidate: str) -> bool:
-    """ISO 13616 mod-97 check, so that product codes shaped like an IBAN survive."""
-    compact = re.sub(r"[\s-]", "", candidate).upper()
-    if not 15 <= len(compact) <= 34 or not compact.isalnum():
-        return False
-    rearranged = compact[4:] + compact[:4]
-    as_digits = "".join(str(int(char, 36)) for char in rearranged)
-    return int(as_digits) % 97 == 1
+def _alternation(phrases: Iterable[str]) -> str:
+    """Phrases from the cue file as one regex alternation; spaces match any whitespace."""
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
 
 
-def _text_before(match: re.Match[str], width: int = 40) -> str:
-    return match.string[max(0, match.start() - width) : match.start()]
+def _words_file(name: str) -> frozenset[str]:
+    lines = (_DATA / name).read_text(encoding="utf-8").splitlines()
+    return frozenset(_fold(line) for line in lines if line and not line.startswith("#"))
 
 
-def _is_card(match: re.Match[str]) -> bool:
-    number = _digits(match.group())
-    return (
-        13 <= len(number) <= 19
-        and _passes_luhn(number)
-        and not _IDENTIFIER_BEFORE.search(_text_before(match))
+@dataclass(frozen=True)
+class _Lexicon:
+    given: frozenset[str]
+    surnames: frozenset[str]
+    stop: frozenset[str]
+    drugs: frozenset[str]
+    digit_words: dict[str, str]
+    cues: dict[str, Any]
+
+
+def _spacy_stop_words(languages: Iterable[str]) -> frozenset[str]:
+    words: set[str] = set()
+    for lang in languages:
+        module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
+        words |= {_fold(w) for w in module.STOP_WORDS}
+    return frozenset(words)
+
+
+def _drug_words() -> frozenset[str]:
+    """Single words of every drug name variant in drug-named-entity-recognition's dictionary."""
+    resource = importlib.resources.files("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"
+    with resource.open("rb") as raw, bz2.open(raw) as unpacked:
+        dictionary = pickle.load(unpacked)
+    words: set[str] = set()
+    for variant in dictionary["drug_variant_to_canonical"]:
+        tokens = re.findall(r"[^\W\d_]{4,}", variant)
+        if len(tokens) == 1:
+            words.add(_fold(tokens[0]))
+    return frozenset(words)
+
+
+def _spoken_digits(languages: Iterable[str], extra: dict[str, int]) -> dict[str, str]:
+    from num2words import num2words  # type: ignore[import-untyped]
+
+    words = {_fold(num2words(d, lang=lang)): str(d) for lang in languages for d in range(10)}
+    words.update({_fold(w): str(d) for w, d in extra.items()})
+    return words
+
+
+@cache
+def _lexicon() -> _Lexicon:
+    cues = yaml.safe_load((_DATA / "pii_cues.yaml").read_text(encoding="utf-8"))
+    languages = cues["languages"]
+    stop = _spacy_stop_words(languages) | {_fold(w) for w in cues["not_names"]}
+    return _Lexicon(
+        given=_words_file("given_names.txt") - stop,
+        surnames=_words_file("surnames.txt") - stop,
+        stop=stop,
+        drugs=_drug_words() | {_fold(w) for w in cues["products"]},
+        digit_words=_spoken_digits(languages, cues["spoken_digit_extras"]),
+        cues=cues,
     )
 
 
-def _is_not_business_identifier(match: re.Match[str]) -> bool:
-    """An SSN-shaped "order 123-45-6789" is an order number, not PII."""
-    return not _IDENTIFIER_BEFORE.search(_text_before(match))
+# --------------------------------------------------------------------------- library detectors
 
 
-_IBAN_KEYWORD_BEFORE = re.compile(r"(?i:\biban\b\s*(?:number|no\.?|nr\.?|is|ist|est|:)?\s*)$")
+@cache
+def _presidio() -> list[Any]:
+    import tldextract
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        UkNinoRecognizer,
+    )
+
+    # tldextract's default fetches the public-suffix list; the snapshot it ships is enough here.
+    offline_tld = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    class OfflineEmailRecognizer(EmailRecognizer):
+        def validate_result(self, pattern_text: str) -> bool:
+            return bool(offline_tld(pattern_text).suffix)
+
+    return [
+        OfflineEmailRecognizer(),
+        CreditCardRecognizer(),
+        IbanRecognizer(),
+        IpRecognizer(),
+        UkNinoRecognizer(),
+    ]
 
 
-def _is_national_id_value(match: re.Match[str]) -> bool:
-    value = match.group("pii")
-    return sum(char.isalnum() for char in value) >= 5 and len(_digits(value)) >= 2
+_PRESIDIO_KINDS = {
+    "EMAIL_ADDRESS": "EMAIL",
+    "CREDIT_CARD": "CARD",
+    "IBAN_CODE": "IBAN",
+    "IP_ADDRESS": "IP",
+    "UK_NINO": "NATIONAL_ID",
+}
 
 
-# --------------------------------------------------------------------------- patterns
+def _presidio_spans(text: str) -> Iterator[_Span]:
+    for recognizer in _presidio():
+        for found in recognizer.analyze(text, recognizer.supported_entities, None):
+            if found.score >= 0.5 or found.entity_type == "UK_NINO":
+                yield _Span(found.start, found.end, _PRESIDIO_KINDS[found.entity_type])
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
 
-# Groups of four as IBANs are printed; the callback trims trailing groups until mod-97 passes.
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
-
-_CARD = re.compile(r"(?<![\w-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w-])")
-
-_US_SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])")
-
-_NHS_NUMBER = re.compile(
-    r"(?i:\bNHS)(?:\s+(?i:number|no\.?|nr\.?|num))?\s*[:#]?\s*(?P<pii>\d{3}[ -]?\d{3}[ -]?\d{4})(?![\w-])"
+# Strong checksums stand alone; weak ones (about 1 in 10 random numbers pass) need a keyword.
+_STRONG_IDS: tuple[Callable[[str], bool], ...] = (
+    dni.is_valid,
+    nie.is_valid,
+    # The 11-digit (company) form of a codice fiscale is only a Luhn check: persons have 16 chars.
+    lambda value: len(value) == 16 and codicefiscale.is_valid(value),
+    nir.is_valid,
 )
+_WEAK_IDS: tuple[Callable[[str], bool], ...] = (
+    bsn.is_valid,
+    pesel.is_valid,
+    idnr.is_valid,
+    cpf.is_valid,
+    nhs.is_valid,
+    ssn.is_valid,
+)
+_ID_CANDIDATE = re.compile(r"(?<![\w.-])(?:[A-Z0-9]{8,16}|\d{1,4}(?:[ .-]\d{1,4}){2,6})(?![\w-]|\.\d)")
 
-_NATIONAL_ID_KEYWORDS = (
-    r"social\s+security|national\s+insurance|ni(?=\s+(?:number|no\b|nr\b))|national\s+id(?:entity)?|passport"
-    r"|id\s+card|identity\s+card|driver'?s\s+licen[cs]e|driving\s+licen[cs]e|tax\s+id|ssn|personalausweis"
-    r"|ausweis|reisepass|sozialversicherungs|steuer-?id|steueridentifikations|versicherten"
-    r"|krankenversicherten|s[ée]curit[ée]\s+sociale|s[ée]cu|nir|carte\s+vitale|carte\s+d'identit[ée]"
-    r"|num[ée]ro\s+fiscal|dni|nif|nss|seguridad\s+social|pasaporte|codice\s+fiscale|tessera\s+sanitaria"
-    r"|carta\s+d'identit[àa]|bsn|burgerservice|paspoort|pesel|dow[óo]d\s+osobisty|cpf"
-    r"|n[úu]mero\s+de\s+utente|cart[ãa]o\s+de\s+cidad[ãa]o|niss"
-)
-_NATIONAL_ID_BY_KEYWORD = re.compile(
-    rf"(?i:\b(?:{_NATIONAL_ID_KEYWORDS})[\w-]*"
-    r"(?:\s+(?:number|no\.?|nr\.?|n[°º]\.?|num(?:ber|mer|[ée]ro)?|#))?(?:\s*(?:is|ist|est|es|è|é|:|="
-    r"|-))?\s*)(?P<pii>(?:[A-Z]{1,2}[ -])?[A-Z0-9]*\d[A-Z0-9]*(?:[ -](?:[A-Z0-9]*\d[A-Z0-9]*|[A-Z]\b))*)"
-)
 
-_DOB_KEYWORDS = (
-    r"d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?|geburtsdatum|geb\.|geboren(?:\s+am)?"
-    r"|n[ée]e?(?:\(e\))?\s+le|date\s+de\s+naissance|fecha\s+de\s+nacimiento|nacid[oa]\s+el|nac[ií]\s+el"
-    r"|data\s+di\s+nascita|nat[oa]\s+il|geboortedatum|geboren\s+op|data\s+de\s+nascimento|nascid[oa]\s+em"
-    r"|nasci\s+em|data\s+urodzenia|urodzon[ya]|ur\."
-)
-_DATE_OF_BIRTH = re.compile(
-    rf"(?i:(?<![\w.])(?:{_DOB_KEYWORDS})(?:\s*(?:is|was|ist|est|es|è|é|:|-|=))?\s*)(?P<pii>(?i:{_DATE}))"
-)
-# German puts the keyword last: "ich bin am 3. März 1980 geboren".
-_DATE_OF_BIRTH_KEYWORD_AFTER = re.compile(rf"(?i:\bam\s+)(?P<pii>(?i:{_DATE}))(?=\s+(?i:geboren)\b)")
+def _national_id_spans(text: str, ctx: _Context) -> Iterator[_Span]:
+    for match in _ID_CANDIDATE.finditer(text):
+        value = match.group()
+        if not any(c.isdigit() for c in value):
+            continue
+        before = ctx.before(match.start())
+        strong = any(check(value) for check in _STRONG_IDS)
+        weak = not strong and ctx.id_keyword.search(before) and any(check(value) for check in _WEAK_IDS)
+        if (strong or weak) and not ctx.identifier.search(before):
+            yield _Span(match.start(), match.end(), "NATIONAL_ID")
+    for match in ctx.id_by_keyword.finditer(text):
+        yield _Span(match.start("pii"), match.end("pii"), "NATIONAL_ID")
 
-_IPV4 = re.compile(
-    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)"
-)
-_IPV6 = re.compile(
-    r"(?<![\w:])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}"
-    r"|(?:[0-9a-f]{1,4}:){1,7}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?"
-    r"|::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6}))(?![\w:])",
-    re.IGNORECASE,
-)
 
-# A loose run of digits and separators; `_find_phone_within` decides what part of it is a phone.
-_PHONE_CANDIDATE = re.compile(r"(?<![\w#+/.,@-])(?:\+|\(\+?)?\d[\d \-./()]*\d\)?")
-_PHONE_KEYWORD_BEFORE = re.compile(
-    r"(?i:\b(?:phone|tel|telephone|mobile|cell|cellphone|landline|fax|whatsapp|call\s+me(?:\s+back)?"
-    r"|text\s+me|reach\s+me|ring\s+me|contact\s+number|number|telefon\w*|handy\w*|rufnummer|mobil\w*"
-    r"|t[ée]l[ée]phone|t[ée]l|portable|tel[ée]fono|m[óo]vil|celular|cellulare|telefoon\w*|mobiel"
-    r"|telem[óo]vel|telefone|kom[óo]rk\w*)\b\.?(?:\s*(?:number|no\.?|nr\.?|is|ist|est|es|è|é|on|at|:"
-    r"|-))*\s*)$"
-)
-_PHONE_SEPARATOR = re.compile(r"[ \-./()]")
-_DATE_SHAPE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}[./-]\d{4}|\d{4}[./-]\d{4}")
-_NANP_SHAPE = re.compile(r"\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}")
-_NINE_DIGIT_MOBILE_SHAPE = re.compile(r"[5-9]\d{2}(?:[ .-]\d{3}[ .-]\d{3}|[ .-]\d{2}[ .-]\d{2}[ .-]\d{2})")
-_UNIT_AFTER = re.compile(
-    r"(?i:\s?(?:mg|mcg|µg|ug|ml|g|kg|iu|ie|units?|tablets?|pills?|capsules?|doses?|%|€|eur|usd|gbp|\$|£"
-    r"|euros?|dollars?|pounds?|x\b))"
-)
-_CURRENCY_BEFORE = re.compile(r"(?i:(?:[€$£]|eur|usd|gbp)\s?)$")
+_PHONE_REGIONS = ("GB", "US", "DE", "FR", "ES", "IT", "NL", "PL", "PT", "BR", "RU", "AT", "CH", "BE", "IE")
+_DATE_SHAPE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}[./-]\d{4}")
 
-_ADDRESS_TAIL_POSTCODE = (
-    r"(?:,?\s+(?:[A-Z][\w'-]+,?\s+)?(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{4}\s?[A-Z]{2}\b|\d{5}(?:-\d{4})?"
-    r"|[A-Z]{2}\s\d{5}(?:-\d{4})?|\d{2}-\d{3})(?:\s+[A-Z][\w'-]+)?)?"
-)
-_STREET_NAME = rf"[{_UPPER}][\w'\u2019.-]*"
-_ADDRESS_PATTERNS = (
-    # en: "221B Baker Street", "12 Main St., Apt 4"
-    rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_STREET_NAME}\s+){{1,4}}"
-    r"(?i:(?:street|road|avenue|lane|drive|boulevard|court|place|way|close|crescent|terrace|square|gardens"
-    r"|parkway|highway|mews|grove)\b|(?:st|rd|ave|ln|dr|blvd|ct|pl|sq|pkwy|hwy)\b\.?)(?:,?\s+(?i:apt"
-    r"|apartment|flat|suite|unit)\.?\s*#?\w+)?",
-    # de/nl compound: "Hauptstraße 5", "Kerkstraat 12a"
-    rf"\b[{_UPPER}][{_LOWER}-]+(?:straße|strasse|str\.|weg|gasse|allee|platz|ufer|damm|straat"
-    r"|laan|plein|gracht|kade|singel|steeg|dijk)\s*\d{1,4}\s?[a-zA-Z]?\b",
-    # de two words: "Berliner Straße 12"
-    rf"\b{_STREET_NAME}\s+(?:Straße|Strasse|Str\.|Weg|Gasse|Allee|Platz|Ring)\s+\d{{1,4}}[a-z]?\b",
-    # fr: "12 bis rue de la Paix"
-    r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|av\.|boulevard|bd|place|all[ée]e|impasse|chemin|quai"
-    r"|route|cours|square)\s+(?:(?:de\s+la|de\s+l'|du|des|de|d')\s*)?"
-    rf"{_STREET_NAME}(?:[\s-]+(?:de\s+|du\s+|des\s+|la\s+|le\s+)?{_STREET_NAME}){{0,3}}",
-    # es/it/pt/pl: street word first, house number last
-    r"\b(?:Calle|C/|Avenida|Avda\.?|Av\.|Plaza|Pza\.?|Paseo|Camino|Carrer|Ronda|Via|Viale|Piazza|Piazzale"
-    r"|Corso|Vicolo|Largo|Rua|Travessa|Praça|Estrada|Alameda|ul\.|ulica|al\.|aleja)\s*(?:(?:de\s+(?:la\s+"
-    r"|los\s+|las\s+)?|del\s+|dei\s+|degli\s+|delle\s+|della\s+|dello\s+|di\s+|d'|da\s+|do\s+|dos\s+)\s*)?"
-    rf"{_STREET_NAME}(?:\s+(?:de\s+|del\s+|di\s+|da\s+|la\s+)?{_STREET_NAME}){{0,3}},?\s*"
-    r"(?:n[º°o]?\.?\s*)?\d{1,5}[A-Za-z]?(?:/\d{1,4})?\b",
-)
-_ADDRESS = re.compile("(?:" + "|".join(_ADDRESS_PATTERNS) + ")" + _ADDRESS_TAIL_POSTCODE)
 
-_NAME_INTRODUCTION = re.compile(
-    r"(?i:\b(?:my\s+name\s+is|my\s+name's|name\s*:|i\s+am|i'm|i\u2019m|this\s+is|ich\s+hei(?:ß|ss)e"
-    r"|mein\s+name\s+ist|je\s+m'appelle|je\s+m\u2019appelle|mon\s+nom\s+est|me\s+llamo|mi\s+nombre\s+es"
-    r"|mi\s+chiamo|il\s+mio\s+nome\s+è|mijn\s+naam\s+is|ik\s+heet|chamo-me|meu\s+nome\s+é|eu\s+sou"
-    r"|nazywam\s+się|mam\s+na\s+imię|jestem)\s+)"
-    rf"{_TITLE}?(?P<pii>{_PERSON_NAME})"
-)
-_SIGN_OFFS = (
-    r"kind\s+regards|best\s+regards|warm\s+regards|regards|best\s+wishes|best|thanks\s+again|thank\s+you"
-    r"|many\s+thanks|thanks|cheers|sincerely|yours\s+sincerely|yours\s+faithfully|yours\s+truly|yours"
-    r"|mit\s+freundlichen\s+grüßen|freundliche\s+grüße|viele\s+grüße|liebe\s+grüße|beste\s+grüße|grüße|gruß"
-    r"|lg|mfg|vielen\s+dank|danke|bien\s+cordialement|cordialement|bien\s+à\s+vous|merci\s+beaucoup|merci"
-    r"|salutations|saludos\s+cordiales|un\s+saludo|saludos|atentamente|muchas\s+gracias|gracias"
-    r"|cordiali\s+saluti|distinti\s+saluti|saluti|grazie\s+mille|grazie|met\s+vriendelijke\s+groet(?:en)?"
-    r"|vriendelijke\s+groet(?:en)?|groeten|groetjes|bedankt|dank\s+je\s+wel|atenciosamente|cumprimentos"
-    r"|obrigad[oa]|abraços|pozdrawiam|z\s+poważaniem|dziękuję|dzięki"
-)
-_SIGN_OFF_NAME = re.compile(
-    rf"(?:^|(?<=[.!?,;]\s))[ \t]*(?i:{_SIGN_OFFS})[ \t]*[,!.]?[ \t]*(?:\n[ \t]*){{0,2}}-?[ \t]*"
-    rf"{_TITLE}?(?P<pii>{_PERSON_NAME})(?=[ \t]*[.!]?[ \t]*$)",
-    re.MULTILINE,
-)
-# Capitalised words that follow "I am" / "this is" / "Thanks" but are not names.
-_NOT_A_NAME_WORDS = (
-    "a an the not very so just also really still now here sorry writing calling having going "
-    "taking trying looking waiting interested concerned worried unable urgent regarding re "
-    "please ok okay fine type diabetic pregnant allergic asthmatic your my our on in at from "
-    "with about again team all everyone you advance lot much beaucoup support pharmacy customer "
-    "service hello hi dear good morning afternoon evening sir madam"
-)
-_NOT_A_NAME = frozenset(_NOT_A_NAME_WORDS.split())
+def _phone_spans(text: str, ctx: _Context) -> Iterator[_Span]:
+    seen: set[tuple[int, int]] = set()
+    for region in _PHONE_REGIONS:
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            span = (match.start, match.end)
+            if span in seen:
+                continue
+            seen.add(span)
+            raw, before = match.raw_string, ctx.before(match.start)
+            if ctx.identifier.search(before) or _DATE_SHAPE.fullmatch(raw) or ctx.unit_after(match.end):
+                continue
+            # A bare digit run is an order or reference number unless it is introduced as a phone.
+            international = raw.startswith(("+", "(+", "00"))
+            if not international and raw.isdigit() and not ctx.phone_keyword.search(before):
+                continue
+            yield _Span(match.start, match.end, "PHONE")
+    # Fictional or unusual numbers that phonenumbers rejects, when the customer says it is a phone.
+    for keyword_match in ctx.phone_by_keyword.finditer(text):
+        number = keyword_match.group("pii")
+        if 7 <= sum(c.isdigit() for c in number) <= 15 and not ctx.unit_after(keyword_match.end("pii")):
+            yield _Span(keyword_match.start("pii"), keyword_match.end("pii"), "PHONE")
+
+
+# --------------------------------------------------------------------------- context detectors
+
+
+@dataclass(frozen=True)
+class _Context:
+    """The compiled cue patterns of core/data/pii_cues.yaml, and the text they look at."""
+
+    text: str
+    identifier: re.Pattern[str]
+    id_keyword: re.Pattern[str]
+    id_by_keyword: re.Pattern[str]
+    account_by_keyword: re.Pattern[str]
+    phone_keyword: re.Pattern[str]
+    phone_by_keyword: re.Pattern[str]
+    dob: re.Pattern[str]
+    dob_after: re.Pattern[str]
+    address: re.Pattern[str]
+    unit: re.Pattern[str]
+
+    def before(self, index: int, width: int = 48) -> str:
+        return self.text[max(0, index - width) : index]
+
+    def unit_after(self, index: int) -> bool:
+        return bool(self.unit.match(self.text, index))
+
+
+@cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    cues = _lexicon().cues
+    tail = r"(?:\s*(?:number|no\.?|nr\.?|n[°º]\.?|num(?:ber|mer|[ée]ro)?|nummer|номер|id|code|#))*"
+    verb = r"(?:\s*(?:is|ist|est|es|è|é|:|=|-|это))*\s*"
+    identifier = _alternation(cues["business_identifier_keywords"])
+    id_keywords = _alternation(cues["national_id_keywords"])
+    accounts = _alternation(cues["account_keywords"])
+    phones = _alternation(cues["phone_keywords"])
+    months = _alternation(cues["months"])
+    date = (
+        r"(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|\d{4}[./-]\d{1,2}[./-]\d{1,2}(?!\d)"
+        rf"|\d{{1,2}}(?:st|nd|rd|th|er|º|\.)?\s+(?:de\s+|of\s+)?(?:{months})\.?\s*,?\s+(?:de\s+)?\d{{4}}"
+        rf"|(?:{months})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+    )
+    streets = cues["address_patterns"]
+    postcode = cues["address_postcode_tail"]
+    return {
+        "identifier": re.compile(rf"(?i:\b(?:{identifier})\w*\.?{tail}{verb}#?\s*)$"),
+        "id_keyword": re.compile(rf"(?i:\b(?:{id_keywords}))"),
+        "id_by_keyword": re.compile(
+            rf"(?i:\b(?:{id_keywords})[\w-]*{tail}{verb})"
+            r"(?P<pii>(?:[A-Z]{1,2}[ -])?[A-Z0-9]*\d[A-Z0-9]*(?:[ -](?:[A-Z0-9]*\d[A-Z0-9]*|[A-Z]\b))*)"
+        ),
+        "account_by_keyword": re.compile(
+            rf"(?i:\b(?:{accounts})\w*{tail}{verb}#?\s*)(?P<pii>[A-Z]{{0,4}}[- ]?\d(?:[\d -]*\d)?)"
+        ),
+        "phone_keyword": re.compile(rf"(?i:\b(?:{phones})\b\.?{tail}(?:\s*(?:on|at|is|:|-))*\s*)$"),
+        "phone_by_keyword": re.compile(
+            rf"(?i:\b(?:{phones})\b\.?{tail}(?:\s*(?:on|at|is|ist|est|es|è|é|:|-))*\s*)"
+            r"(?P<pii>\+?\(?\d[\d ()./-]{5,}\d)"
+        ),
+        "dob": re.compile(
+            rf"(?i:(?<![\w.])(?:{_alternation(cues['dob_keywords'])}){verb})(?P<pii>(?i:{date}))"
+        ),
+        "dob_after": re.compile(rf"(?i:\bam\s+)(?P<pii>(?i:{date}))(?=\s+(?i:geboren)\b)"),
+        "address": re.compile("(?:" + "|".join(streets) + ")" + postcode),
+        "unit": re.compile(r"(?i:\s?(?:mg|mcg|µg|ug|ml|g|kg|iu|ie|units?|tablets?|pills?|%|€|eur|\$|£)\b)"),
+    }
+
+
+def _context(text: str) -> _Context:
+    return _Context(text=text, **_patterns())
+
+
+def _keyword_spans(text: str, ctx: _Context) -> Iterator[_Span]:
+    for match in ctx.account_by_keyword.finditer(text):
+        if sum(c.isdigit() for c in match.group("pii")) >= 4:
+            yield _Span(match.start("pii"), match.end("pii"), "ACCOUNT_ID")
+    for pattern in (ctx.dob, ctx.dob_after):
+        for match in pattern.finditer(text):
+            yield _Span(match.start("pii"), match.end("pii"), "DOB")
+    for match in ctx.address.finditer(text):
+        yield _Span(match.start(), match.end(), "ADDRESS")
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _spoken_digit_spans(text: str, ctx: _Context) -> Iterator[_Span]:
+    """Runs of spoken digits ("four one five, five five five ...") in any served language."""
+    lexicon = _lexicon()
+    repeat = {_fold(w): n for w, n in lexicon.cues["spoken_digit_repeats"].items()}
+    run: list[re.Match[str]] = []
+    digits, spoken = "", 0
+
+    def flush() -> Iterator[_Span]:
+        if run and spoken >= 3 and len(digits) >= 5:
+            start, end, before = run[0].start(), run[-1].end(), ctx.before(run[0].start())
+            if 13 <= len(digits) <= 19 and luhn.is_valid(digits):
+                yield _Span(start, end, "CARD")
+            elif ctx.account_by_keyword.search(before + "1234") or re.search(r"(?i)\bcustomer\b", before):
+                yield _Span(start, end, "ACCOUNT_ID")
+            elif not ctx.identifier.search(before):
+                yield _Span(start, end, "PHONE")
+
+    pending_repeat = 1
+    previous_end = -1
+    for token in _TOKEN.finditer(text):
+        word = _fold(token.group())
+        gap = text[previous_end : token.start()] if previous_end >= 0 else ""
+        joined = previous_end >= 0 and re.fullmatch(r"[\s,.;-]*", gap) is not None
+        value = lexicon.digit_words.get(word) or (word if word.isdigit() and len(word) <= 4 else None)
+        if word in repeat:
+            if not joined:
+                yield from flush()
+                run, digits, spoken = [], "", 0
+            pending_repeat = repeat[word]
+            run.append(token)
+        elif value is not None:
+            if not joined and run:
+                yield from flush()
+                run, digits, spoken = [], "", 0
+            digits += value * pending_repeat
+            spoken += 0 if word.isdigit() else 1
+            pending_repeat = 1
+            run.append(token)
+        else:
+            yield from flush()
+            run, digits, spoken, pending_repeat = [], "", 0, 1
+        previous_end = token.end()
+    yield from flush()
+
+
+# --------------------------------------------------------------------------- names
+
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+_DOSE_AFTER = re.compile(r"(?i:\s*\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|ug|ml|g|iu|ie|%)\b)")
+
+
+@cache
+def _name_patterns() -> dict[str, re.Pattern[str]]:
+    cues = _lexicon().cues
+    names = cues["names"]
+    gap = r"[ \t]*[,:]?[ \t]*(?:\n[ \t]*)?"
+    titles = _alternation(names["titles"])
+    return {
+        "strong": re.compile(rf"(?i:\b(?:{_alternation(names['strong_cues'])})){gap}(?:(?:{titles})\.?\s+)?"),
+        "relative": re.compile(rf"(?i:\b(?:{_alternation(names['relative_cues'])})){gap}"),
+        "intro": re.compile(rf"(?i:\b(?:{_alternation(names['intro_cues'])})){gap}"),
+        "greeting": re.compile(rf"(?i:\b(?:{_alternation(names['greeting_cues'])}))[ \t]*,?[ \t]*"),
+        "title": re.compile(rf"\b(?:{titles})\.?[ \t]+(?=[A-ZÀ-ÞА-ЯЁ])"),
+        "sign_off": re.compile(
+            rf"(?:^|(?<=[.!?,;])\s)[ \t]*(?i:{_alternation(names['sign_offs'])})[ \t]*[,!.]?[ \t]*"
+            r"(?:\n[ \t]*){0,2}[-\u2013\u2014]?[ \t]*",
+            re.MULTILINE,
+        ),
+    }
+
+
+def _is_capitalised(word: str) -> bool:
+    return (word[:1].isupper() and not word.isupper()) or (len(word) > 1 and word.isupper())
+
+
+class _NameFinder:
+    """Candidate name words after a cue, checked against the gazetteer and the drug list."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lex = _lexicon()
+
+    def blocked(self, word: re.Match[str]) -> bool:
+        folded = _fold(word.group())
+        if folded in self.lex.stop or folded in self.lex.drugs or len(folded) < 2:
+            return True
+        # "This is Lisinopril 10mg": a word followed by a dose is a product, whatever the lists say.
+        return bool(_DOSE_AFTER.match(self.text, word.end()))
+
+    def words_from(self, index: int, limit: int = 4) -> list[re.Match[str]]:
+        """Consecutive words from `index`, separated by single spaces only."""
+        words: list[re.Match[str]] = []
+        position = index
+        while len(words) < limit:
+            match = _WORD.match(self.text, position)
+            if match is None:
+                break
+            words.append(match)
+            following = re.match(r"[ \t]", self.text[match.end() : match.end() + 1])
+            if following is None:
+                break
+            position = match.end() + 1
+        return words
+
+    def is_given(self, word: str) -> bool:
+        return _fold(word) in self.lex.given
+
+    def is_surname(self, word: str) -> bool:
+        return _fold(word) in self.lex.surnames
+
+    def name_at(self, index: int, cue: str) -> _Span | None:
+        """The name starting at `index`, if the first word qualifies; extended by surname words."""
+        words = self.words_from(index)
+        if not words or self.blocked(words[0]):
+            return None
+        first = words[0].group()
+        capital = _is_capitalised(first)
+        known = self.is_given(first) or (capital and self._surname_follows(words))
+        accepted = {
+            "strong": known or capital,
+            "intro": known,
+            "greeting": capital and known,
+        }
+        if not accepted[cue]:
+            return None
+        end = words[0].end()
+        particles = {_fold(p) for p in self.lex.cues["names"]["particles"]}
+        for word in words[1:]:
+            text = word.group()
+            if _fold(text) in particles:
+                continue
+            if self.blocked(word) or not (
+                (capital and _is_capitalised(text)) or self.is_surname(text) or self.is_given(text)
+            ):
+                break
+            end = word.end()
+        return _Span(words[0].start(), end, "NAME")
+
+    def _surname_follows(self, words: list[re.Match[str]]) -> bool:
+        return len(words) > 1 and _is_capitalised(words[1].group()) and self.is_surname(words[1].group())
+
+
+def _name_spans(text: str) -> Iterator[_Span]:
+    finder = _NameFinder(text)
+    patterns = _name_patterns()
+    for pattern, cue in (
+        ("strong", "strong"),
+        ("relative", "strong"),
+        ("title", "strong"),
+        ("sign_off", "strong"),
+        ("intro", "intro"),
+        ("greeting", "greeting"),
+    ):
+        for match in patterns[pattern].finditer(text):
+            span = finder.name_at(match.end(), cue)
+            if span is None:
+                continue
+            if pattern == "sign_off" and text[span.end :].strip(" \t.!") and "\n" not in text[span.end :][:3]:
+                continue  # a sign-off name ends the line
+            yield span
+    yield from _uncued_names(text, finder)
+
+
+def _uncued_names(text: str, finder: _NameFinder) -> Iterator[_Span]:
+    """A known given name followed by a known surname, and capital signatures at the end."""
+    words = list(_WORD.finditer(text))
+    for first, second in itertools.pairwise(words):
+        if text[first.end() : second.start()] not in (" ", "\t"):
+            continue
+        a, b = first.group(), second.group()
+        if (
+            _is_capitalised(a)
+            and _is_capitalised(b)
+            and finder.is_given(a)
+            and finder.is_surname(b)
+            and not finder.blocked(first)
+            and not finder.blocked(second)
+        ):
+            yield _Span(first.start(), second.end(), "NAME")
+    lines = [line for line in re.finditer(r"[^\n]+", text) if line.group().strip()]
+    if len(lines) >= 2 or (lines and len(text) > 60):
+        last = lines[-1]
+        tokens = list(_WORD.finditer(last.group()))
+        stripped = re.sub(r"[\s\-\u2013\u2014.,!]", "", last.group())
+        if 1 <= len(tokens) <= 3 and stripped == "".join(t.group() for t in tokens):
+            shifted = [_WORD.match(text, last.start() + t.start()) for t in tokens]
+            all_caps = all(t.group().isupper() and len(t.group()) > 1 for t in tokens)
+            known = finder.is_given(tokens[0].group()) and _is_capitalised(tokens[0].group())
+            if (all_caps or known) and not any(m is None or finder.blocked(m) for m in shifted):
+                yield _Span(last.start() + tokens[0].start(), last.start() + tokens[-1].end(), "NAME")
 
 
 # --------------------------------------------------------------------------- engine
 
 
-def _find_iban_within(match: re.Match[str]) -> tuple[int, int] | None:
-    """Shortest-suffix trimming: the greedy pattern may have swallowed a following word."""
-    candidate = match.group()
-    keyword_before = bool(_IBAN_KEYWORD_BEFORE.search(_text_before(match)))
-    end = len(candidate)
-    while end >= 15:
-        piece = candidate[:end].rstrip(" -")
-        if _passes_iban_checksum(piece) or (keyword_before and end == len(candidate)):
-            return match.start(), match.start() + len(piece)
-        boundary = max(piece.rfind(" "), piece.rfind("-"))
-        if boundary <= 4:
-            return None
-        end = boundary
-    return None
-
-
-def _looks_like_phone(span: str, before: str, after: str) -> bool:
-    """Phone heuristics: international prefix, a phone keyword, or a national layout."""
-    digit_count = len(_digits(span))
-    if not 7 <= digit_count <= 15:
-        return False
-    if _DATE_SHAPE.fullmatch(span.strip("()")) or _IDENTIFIER_BEFORE.search(before):
-        return False
-    if _UNIT_AFTER.match(after) or _CURRENCY_BEFORE.search(before):
-        return False
-    if span.startswith(("+", "(+")) or (span.startswith("00") and span[2:3] not in ("", "0")):
-        return digit_count >= 8
-    if _PHONE_KEYWORD_BEFORE.search(before):
-        return True
-    if not _PHONE_SEPARATOR.search(span):
-        return False  # a bare digit run is an order/reference number unless introduced as a phone
-    return (
-        span.startswith("(")
-        or (span.startswith("0") and digit_count >= 9)
-        or bool(_NANP_SHAPE.fullmatch(span))
-        or bool(_NINE_DIGIT_MOBILE_SHAPE.fullmatch(span))
-    )
-
-
-# "+49 (0) 30 12 34 56 78" has seven groups; longer runs are lists of numbers, not one phone.
-_MAX_PHONE_TOKENS = 8
-
-
-def _find_phone_within(match: re.Match[str]) -> tuple[int, int] | None:
-    """Try the whole candidate, then sub-spans split on spaces (e.g. a date glued to a phone).
-
-    Leading tokens may only be dropped when they are dates or tiny numbers (quantities), so
-    that the tail of a long tracking number is never mistaken for a phone.
-    """
-    text, start = match.string, match.start()
-    if _IDENTIFIER_BEFORE.search(_text_before(match)):
-        return None
-    candidate = match.group()
-    tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", candidate)]
-    for first in range(len(tokens)):
-        if first > 0:
-            dropped = candidate[tokens[first - 1][0] : tokens[first - 1][1]]
-            if not (_DATE_SHAPE.fullmatch(dropped) or len(_digits(dropped)) <= 2):
-                break
-        for last in range(min(len(tokens), first + _MAX_PHONE_TOKENS) - 1, first - 1, -1):
-            span_start, span_end = start + tokens[first][0], start + tokens[last][1]
-            span = text[span_start:span_end]
-            if span.endswith(")") and span.count("(") < span.count(")"):
-                span_end -= 1
-                span = span[:-1]
-            before = text[max(0, span_start - 40) : span_start]
-            after = text[span_end : span_end + 12]
-            if _looks_like_phone(span, before, after):
-                return span_start, span_end
-    return None
-
-
-def _pii_group_span(match: re.Match[str]) -> tuple[int, int]:
-    return match.span("pii") if "pii" in match.re.groupindex else match.span()
-
-
-def _name_span(match: re.Match[str]) -> tuple[int, int] | None:
-    """Keep only the leading words that are plausibly a name ("I am Pregnant" is not one)."""
-    start, _ = match.span("pii")
-    kept_end = start
-    for word in re.finditer(r"\S+", match.group("pii")):
-        if word.group().casefold() in _NOT_A_NAME:
-            break
-        kept_end = start + word.end()
-    return (start, kept_end) if kept_end > start else None
-
-
-SpanFinder = Callable[[re.Match[str]], tuple[int, int] | None]
-
-
-@dataclass(frozen=True)
-class _Rule:
-    """One kind of PII: where it is, and which part of each match to replace."""
-
-    kind: str
-    pattern: re.Pattern[str]
-    locate: SpanFinder
-
-
-def _whole_match_if(check: Callable[[re.Match[str]], bool]) -> SpanFinder:
-    def locate(match: re.Match[str]) -> tuple[int, int] | None:
-        return _pii_group_span(match) if check(match) else None
-
-    return locate
-
-
-def _always(match: re.Match[str]) -> tuple[int, int] | None:
-    return _pii_group_span(match)
-
-
-# Order matters: specific, validated kinds first so that looser ones (phone) never see them.
-_RULES: tuple[_Rule, ...] = (
-    _Rule("EMAIL", _EMAIL, _always),
-    _Rule("IBAN", _IBAN, _find_iban_within),
-    _Rule("CARD", _CARD, _whole_match_if(_is_card)),
-    _Rule("NATIONAL_ID", _US_SSN, _whole_match_if(_is_not_business_identifier)),
-    _Rule("NATIONAL_ID", _NHS_NUMBER, _always),
-    _Rule("NATIONAL_ID", _NATIONAL_ID_BY_KEYWORD, _whole_match_if(_is_national_id_value)),
-    _Rule("DOB", _DATE_OF_BIRTH, _always),
-    _Rule("DOB", _DATE_OF_BIRTH_KEYWORD_AFTER, _always),
-    _Rule("IP", _IPV4, _always),
-    _Rule("IP", _IPV6, _always),
-    _Rule("PHONE", _PHONE_CANDIDATE, _find_phone_within),
-    _Rule("ADDRESS", _ADDRESS, _always),
-    _Rule("NAME", _NAME_INTRODUCTION, _name_span),
-    _Rule("NAME", _SIGN_OFF_NAME, _name_span),
-)
-
-
-def _apply(rule: _Rule, text: str, counts: dict[str, int]) -> str:
-    pieces: list[str] = []
-    cursor = 0
-    for match in rule.pattern.finditer(text):
-        span = rule.locate(match)
-        if span is None or span[0] < cursor:
+def _resolve(text: str, spans: Iterable[_Span]) -> list[_Span]:
+    """Non-overlapping spans, the more specific kind and then the longer span first."""
+    taken = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+    kept: list[_Span] = []
+    order = {kind: rank for rank, kind in enumerate(_PRIORITY)}
+    for span in sorted(spans, key=lambda s: (order[s.kind], s.start - s.end, s.start)):
+        start, end = span.start, span.end
+        while end > start and text[end - 1] in " \t,.;:-":
+            end -= 1
+        if end <= start or any(start < b and a < end for a, b in taken):
             continue
-        pieces.append(text[cursor : span[0]])
-        pieces.append(f"[{rule.kind}]")
-        cursor = span[1]
-        counts[rule.kind] = counts.get(rule.kind, 0) + 1
-    pieces.append(text[cursor:])
-    return "".join(pieces)
+        taken.append((start, end))
+        kept.append(_Span(start, end, span.kind))
+    return sorted(kept, key=lambda s: s.start)
 
 
 def redact(text: str) -> RedactionResult:
     """Replace PII with typed placeholders; deterministic and idempotent."""
-    redacted = unicodedata.normalize("NFC", text)
+    normalised = unicodedata.normalize("NFC", text)
+    ctx = _context(normalised)
+    found = [
+        *_presidio_spans(normalised),
+        *_national_id_spans(normalised, ctx),
+        *_keyword_spans(normalised, ctx),
+        *_spoken_digit_spans(normalised, ctx),
+        *_phone_spans(normalised, ctx),
+        *_name_spans(normalised),
+    ]
+    pieces: list[str] = []
     counts: dict[str, int] = {}
-    for rule in _RULES:
-        redacted = _apply(rule, redacted, counts)
-    return RedactionResult(text=redacted, counts=counts)
+    cursor = 0
+    for span in _resolve(normalised, found):
+        pieces.append(normalised[cursor : span.start])
+        pieces.append(f"[{span.kind}]")
+        counts[span.kind] = counts.get(span.kind, 0) + 1
+        cursor = span.end
+    pieces.append(normalised[cursor:])
+    return RedactionResult(text="".join(pieces), counts=counts)
+
+
+_warm_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Load the recognizers and word lists now (about a second) instead of on the first message."""
+    with _warm_lock:
+        redact("warm-up")
