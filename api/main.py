@@ -6,23 +6,33 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import make_asgi_app
 from temporalio.client import Client
 
+from adapters.db.api_keys import SqlApiKeyStore
 from adapters.db.case_store import SqlCaseStore
 from adapters.db.engine import create_engine_from_url, session_factory
-from adapters.ports import CaseStore
-from api.problems import install_problem_handlers
-from api.routes import agent, cases, health, messages
+from adapters.ports import ApiKeyStore, CaseStore
+from api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from api.problems import install_problem_handlers, install_problem_openapi
+from api.routes import agent, api_keys, cases, health, messages
+from api.security import Authenticator
 from core.config import Settings, get_settings
 from core.logging import configure_logging
 from worker.main import connect
 
 
 def create_app(
-    settings: Settings | None = None, client: Client | None = None, case_store: CaseStore | None = None
+    settings: Settings | None = None,
+    client: Client | None = None,
+    case_store: CaseStore | None = None,
+    api_key_store: ApiKeyStore | None = None,
 ) -> FastAPI:
-    """`client`/`case_store` let tests inject theirs; normally the lifespan connects its own."""
+    """`client`/`case_store`/`api_key_store` let tests inject theirs; normally the lifespan connects its own.
+
+    With an injected case store and no API key store, API keys are refused (bearer tokens work).
+    """
     app_settings = settings or get_settings()
 
     @asynccontextmanager
@@ -31,6 +41,7 @@ def create_app(
         app.state.temporal = client or await connect(app_settings)
         if case_store is not None:
             app.state.case_store = case_store
+            app.state.api_keys = api_key_store
             yield
             return
         # Agents' reads (lists, timelines) come from the case store; one pooled engine per process.
@@ -38,6 +49,7 @@ def create_app(
         app.state.db_engine = engine
         app.state.db_sessions = session_factory(engine)
         app.state.case_store = SqlCaseStore(app.state.db_sessions)
+        app.state.api_keys = api_key_store or SqlApiKeyStore(app.state.db_sessions)
         try:
             yield
         finally:
@@ -45,9 +57,22 @@ def create_app(
 
     app = FastAPI(title="Contact-center orchestrator", version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    install_problem_openapi(app)
+    app.state.authenticator = Authenticator(app_settings, lambda: getattr(app.state, "api_keys", None))
+    # Outermost last: headers on every answer (413s included), CORS only for configured origins.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=app_settings.max_request_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    if app_settings.cors_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=app_settings.cors_allowed_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        )
     app.include_router(messages.router)
     app.include_router(agent.router)
     app.include_router(cases.router)
+    app.include_router(api_keys.router)
     app.include_router(health.router)
     app.mount("/metrics", make_asgi_app())
     return app

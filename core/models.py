@@ -269,12 +269,21 @@ class MessageRequest(BaseModel):
         return Channel(value) if isinstance(value, str) and value in Channel._value2member_map_ else value
 
 
+class PublicDecisionStep(BaseModel):
+    """A decision step as the intake caller sees it: no thresholds, probabilities or evidence."""
+
+    step: str
+    decision: str
+    reason: str
+    at: datetime
+
+
 class MessageResponse(BaseModel):
     case_id: str
     workflow_id: str
     category: Category | None
     confidence: float | None
-    decision_path: list[DecisionStep]
+    decision_path: list[PublicDecisionStep]
     next_step: str
     status: CaseStatus
     route: Route | None = None
@@ -301,7 +310,11 @@ class CaseView(BaseModel):
 SafetyVerdict = Literal["confirm", "escalate", "not_a_safety_case"]
 
 
-class SafetyDecision(ApiBody):
+# The workflow payloads (SafetyDecision, TriageDecision, TicketUpdate) name the acting person; the
+# API builds them from a request body WITHOUT that field and the caller's verified token subject.
+
+
+class SafetyDecision(FrozenModel):
     decision: SafetyVerdict
     reviewer: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
@@ -311,13 +324,13 @@ class SafetyDecision(ApiBody):
     reroute_to: Category | None = None
 
 
-class TriageDecision(ApiBody):
+class TriageDecision(FrozenModel):
     category: Category
     agent: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class TicketUpdate(ApiBody):
+class TicketUpdate(FrozenModel):
     action: Literal["pick_up", "comment", "resolve"]
     agent: str = Field(min_length=1, max_length=200)
     note: str = Field(default="", max_length=2000)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, status
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CaseStoreDep, TemporalDep
+from api.deps import CaseReader, CaseStoreDep, SafetyReviewer, TemporalDep, TicketAgent, TriageAgent
 from api.problems import ProblemError
 from api.routes.cases import parse_case_id
 from core.models import (
@@ -22,8 +22,11 @@ from core.models import (
     Category,
     Route,
     SafetyDecision,
+    SafetyDecisionRequest,
     TicketUpdate,
+    TicketUpdateRequest,
     TriageDecision,
+    TriageDecisionRequest,
 )
 from core.names import child_workflow_id, message_workflow_id, rerouted_workflow_id
 from temporal_workflows.service_action import ServiceActionWorkflow
@@ -31,6 +34,8 @@ from temporal_workflows.service_action import ServiceActionWorkflow
 router = APIRouter(prefix="/v1/cases", tags=["agent"])
 
 MAX_PAGE = 500
+# Beyond any real queue; keeps the database's OFFSET (a BIGINT) from overflowing into a 500.
+MAX_OFFSET = 1_000_000
 # Update names as declared by the workflows (`SafetyComplianceWorkflow.decide`, `TriageWorkflow.triage`).
 DECIDE_UPDATE = "decide"
 TRIAGE_UPDATE = "triage"
@@ -38,11 +43,12 @@ TRIAGE_UPDATE = "triage"
 
 @router.get("", response_model=CaseListPage)
 async def list_cases(
+    reader: CaseReader,
     store: CaseStoreDep,
     status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
     category: Category | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CaseListPage:
     """The work queue: pending safety reviews first, then open cases, newest first."""
     items, total = await store.list_cases(status=status_filter, category=category, limit=limit, offset=offset)
@@ -51,28 +57,36 @@ async def list_cases(
 
 @router.post("/{case_id}/decision", response_model=CaseSnapshot)
 async def decide_safety_case(
-    case_id: str, body: SafetyDecision, client: TemporalDep, store: CaseStoreDep
+    case_id: str,
+    body: SafetyDecisionRequest,
+    reviewer: SafetyReviewer,
+    client: TemporalDep,
+    store: CaseStoreDep,
 ) -> CaseSnapshot:
     case_id = parse_case_id(case_id)
     workflow_id = child_workflow_id(case_id, Route.safety_compliance.value)
-    return await _update(client, store, case_id, workflow_id, DECIDE_UPDATE, body)
+    # The reviewer on record is the verified token subject, never a name from the body.
+    decision = SafetyDecision(reviewer=reviewer.subject, **body.model_dump())
+    return await _update(client, store, case_id, workflow_id, DECIDE_UPDATE, decision)
 
 
 @router.post("/{case_id}/triage", response_model=CaseSnapshot)
 async def triage_case(
-    case_id: str, body: TriageDecision, client: TemporalDep, store: CaseStoreDep
+    case_id: str, body: TriageDecisionRequest, agent: TriageAgent, client: TemporalDep, store: CaseStoreDep
 ) -> CaseSnapshot:
     case_id = parse_case_id(case_id)
     workflow_id = child_workflow_id(case_id, Route.human_triage.value)
-    return await _update(client, store, case_id, workflow_id, TRIAGE_UPDATE, body)
+    decision = TriageDecision(agent=agent.subject, **body.model_dump())
+    return await _update(client, store, case_id, workflow_id, TRIAGE_UPDATE, decision)
 
 
 @router.post("/{case_id}/ticket", response_model=CaseSnapshot, status_code=status.HTTP_202_ACCEPTED)
 async def update_ticket(
-    case_id: str, body: TicketUpdate, client: TemporalDep, store: CaseStoreDep
+    case_id: str, body: TicketUpdateRequest, agent: TicketAgent, client: TemporalDep, store: CaseStoreDep
 ) -> CaseSnapshot:
     """Accepted for the service workflow, which applies it to the ticket in order of arrival."""
     case_id = parse_case_id(case_id)
+    update = TicketUpdate(agent=agent.subject, **body.model_dump())
     # A service case is either routed there directly (or by triage) or rerouted by a safety reviewer.
     for workflow_id in (
         child_workflow_id(case_id, Route.service_action.value),
@@ -88,7 +102,7 @@ async def update_ticket(
         if snapshot is None or snapshot.status is CaseStatus.closed:
             raise ProblemError(409, "Conflict", "The case's ticket is already closed.")
         try:
-            await handle.signal(ServiceActionWorkflow.ticket_update, body)
+            await handle.signal(ServiceActionWorkflow.ticket_update, update)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise ProblemError(409, "Conflict", "The case's ticket is already closed.") from exc

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CaseStoreDep, TemporalDep
+from api.deps import CaseReader, CaseStoreDep, TemporalDep
 from api.problems import ProblemError
 from core.logging import get_logger
 from core.models import AuditEntry, CaseSnapshot, CaseStatus, CaseSummary, CaseView, MessageOutcome
@@ -61,7 +61,7 @@ async def stored_case(store: CaseStoreDep, case_id: str) -> tuple[CaseSummary | 
 
 
 @router.get("/{case_id}", response_model=CaseView)
-async def get_case(case_id: str, client: TemporalDep, store: CaseStoreDep) -> CaseView:
+async def get_case(case_id: str, reader: CaseReader, client: TemporalDep, store: CaseStoreDep) -> CaseView:
     case_id = parse_case_id(case_id)
     workflow_id = message_workflow_id(case_id)
     record, timeline = await stored_case(store, case_id)

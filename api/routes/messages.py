@@ -14,8 +14,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api import metrics
-from api.deps import SettingsDep, TemporalDep
+from api.deps import IntakeCaller, SettingsDep, TemporalDep
 from api.problems import ProblemError
+from api.public_view import public_decision_path
 from core.logging import get_logger
 from core.models import (
     CaseStatus,
@@ -39,8 +40,10 @@ log = get_logger(__name__)
     responses={202: {"model": MessageResponse, "description": "Accepted; still classifying"}},
 )
 async def post_message(
-    body: MessageRequest, settings: SettingsDep, client: TemporalDep, response: Response
+    body: MessageRequest, caller: IntakeCaller, settings: SettingsDep, client: TemporalDep, response: Response
 ) -> MessageResponse:
+    if caller.channel is not None and caller.channel is not body.channel:
+        raise ProblemError(403, "Forbidden", f"This API key may only post {caller.channel.value} messages.")
     message_id = body.message_id or f"gen-{uuid.uuid4()}"
     case_id = case_id_for(message_id)
     workflow_id = message_workflow_id(case_id)
@@ -103,7 +106,8 @@ async def post_message(
         workflow_id=outcome.workflow_id,
         category=outcome.category,
         confidence=outcome.confidence,
-        decision_path=outcome.decision_path,
+        # The caller gets no internals (thresholds, probabilities, evidence); agents see them.
+        decision_path=public_decision_path(outcome.decision_path),
         next_step=outcome.next_step,
         status=outcome.status,
         route=outcome.route,

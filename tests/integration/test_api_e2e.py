@@ -29,6 +29,7 @@ from classifier.pipeline import ClassificationPipeline
 from classifier.policy import load_thresholds
 from core.config import Settings
 from core.models import GuardResult
+from tests.auth_helpers import auth_settings, bearer
 from worker.main import build_case_activities, build_workers
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
@@ -87,7 +88,10 @@ async def _serve(
                 if server.started:
                     break
                 await asyncio.sleep(0.05)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            # Default caller: an agent who may read cases; posting and decisions name their own.
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", timeout=60, headers=bearer("agent-reader", "agent")
+            ) as http:
                 yield Stack(http=http, engine=engine, env=env)
             server.should_exit = True
             await serving
@@ -95,7 +99,9 @@ async def _serve(
 
 def _settings(**overrides: Any) -> Settings:
     suffix = uuid.uuid4().hex[:8]
-    return Settings(workflow_task_queue=f"wf-{suffix}", llm_task_queue=f"llm-{suffix}", **overrides)
+    return Settings(
+        workflow_task_queue=f"wf-{suffix}", llm_task_queue=f"llm-{suffix}", **auth_settings(**overrides)
+    )
 
 
 @pytest.fixture
@@ -107,7 +113,11 @@ async def stack(
 
 
 async def post(stack: Stack, text_: str, **extra: Any) -> dict[str, Any]:
-    reply = await stack.http.post("/v1/messages", json={"text": text_, "channel": "chat", **extra})
+    reply = await stack.http.post(
+        "/v1/messages",
+        json={"text": text_, "channel": "chat", **extra},
+        headers=bearer("chat-gateway", "intake"),
+    )
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
     assert set(body) >= {
@@ -150,7 +160,9 @@ async def test_service_request_opens_a_ticket_that_an_agent_resolves(stack: Stac
 
     for action in ("pick_up", "resolve"):
         reply = await stack.http.post(
-            f"/v1/cases/{case_id}/ticket", json={"action": action, "agent": "agent-7", "note": "done"}
+            f"/v1/cases/{case_id}/ticket",
+            json={"action": action, "note": "done"},
+            headers=bearer("agent-7", "agent"),
         )
         assert reply.status_code == 202, reply.text
 
@@ -198,15 +210,18 @@ async def test_safety_report_waits_for_a_reviewer_and_is_submitted_on_confirmati
     queue = (await stack.http.get("/v1/cases", params={"status": "awaiting_safety_review"})).json()
     assert case_id in [item["case_id"] for item in queue["items"]]
 
-    decision = {
-        "decision": "confirm",
-        "reviewer": "pv-officer-1",
-        "reason": "child exposure",
-        "review_round": 1,
-    }
-    reply = await stack.http.post(f"/v1/cases/{case_id}/decision", json=decision)
+    decision = {"decision": "confirm", "reason": "child exposure", "review_round": 1}
+    reviewer = bearer("pv-officer-1", "safety_reviewer")
+    forged = await stack.http.post(
+        f"/v1/cases/{case_id}/decision", json={**decision, "reviewer": "someone-else"}, headers=reviewer
+    )
+    assert forged.status_code == 422, forged.text
+    reply = await stack.http.post(f"/v1/cases/{case_id}/decision", json=decision, headers=reviewer)
     assert reply.status_code == 200, reply.text
-    duplicate = await stack.http.post(f"/v1/cases/{case_id}/decision", json=decision)
+    # The audit trail names the token's subject, the only identity the API accepts.
+    actors = await stack.rows("SELECT actor FROM audit_events WHERE case_id = :c", c=case_id)
+    assert "reviewer:pv-officer-1" in {row["actor"] for row in actors}
+    duplicate = await stack.http.post(f"/v1/cases/{case_id}/decision", json=decision, headers=reviewer)
     assert duplicate.status_code == 409
     assert duplicate.headers["content-type"].startswith("application/problem+json")
 
@@ -250,7 +265,8 @@ async def test_uncertain_message_waits_in_triage_until_an_agent_picks_the_catego
         await stack.wait_for_status(case_id, "awaiting_triage")
         reply = await stack.http.post(
             f"/v1/cases/{case_id}/triage",
-            json={"category": "informational", "agent": "agent-2", "reason": "shipping question"},
+            json={"category": "informational", "reason": "shipping question"},
+            headers=bearer("agent-2", "agent"),
         )
         assert reply.status_code == 200, reply.text
 

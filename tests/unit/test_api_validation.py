@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from core.config import Settings
 from core.models import MAX_MESSAGE_CHARS
+from tests.auth_helpers import auth_settings, bearer
 
 
 class NoTemporal:
@@ -22,8 +23,8 @@ class NoTemporal:
 
 @pytest.fixture
 def http() -> Iterator[TestClient]:
-    app = create_app(Settings(), client=NoTemporal())  # type: ignore[arg-type]
-    with TestClient(app) as client:
+    app = create_app(Settings(**auth_settings()), client=NoTemporal())  # type: ignore[arg-type]
+    with TestClient(app, headers=bearer("tester")) as client:
         yield client
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from core.models import Channel, InboundMessage, SafetyDecision
+from core.models import Channel, InboundMessage, SafetyDecision, SafetyDecisionRequest
 
 
 def test_payload_from_a_newer_release_with_an_unknown_field_is_accepted() -> None:
@@ -29,6 +29,21 @@ def test_payload_from_a_newer_release_with_an_unknown_field_is_accepted() -> Non
 
 def test_api_request_body_still_rejects_unknown_fields() -> None:
     with pytest.raises(ValidationError, match=r"extra_forbidden|Extra inputs"):
-        SafetyDecision.model_validate(
-            {"decision": "confirm", "reviewer": "r", "reason": "x", "review_round": 1, "admin": True}
+        SafetyDecisionRequest.model_validate(
+            {"decision": "confirm", "reason": "x", "review_round": 1, "admin": True}
         )
+
+
+def test_a_request_body_cannot_name_the_acting_person() -> None:
+    # The reviewer comes from the verified token; a body naming one is rejected, not ignored.
+    with pytest.raises(ValidationError, match=r"extra_forbidden|Extra inputs"):
+        SafetyDecisionRequest.model_validate(
+            {"decision": "confirm", "reviewer": "r", "reason": "x", "review_round": 1}
+        )
+
+
+def test_the_workflow_decision_payload_is_forward_compatible() -> None:
+    decision = SafetyDecision.model_validate(
+        {"decision": "confirm", "reviewer": "r", "reason": "x", "review_round": 1, "added_later": True}
+    )
+    assert decision.reviewer == "r"

@@ -27,6 +27,7 @@ from core.models import (
 )
 from core.names import child_workflow_id
 from temporal_workflows.safety_compliance import SafetyComplianceWorkflow
+from tests.auth_helpers import auth_settings, bearer
 from tests.workflows.fake_case_activities import FakeCaseActivities
 from worker.main import workflow_classes
 
@@ -73,9 +74,10 @@ async def http(
     time_skipping_env: WorkflowEnvironment, queues_settings: Settings
 ) -> AsyncIterator[httpx.AsyncClient]:
     store = MemoryCaseStore()
-    app = create_app(queues_settings, time_skipping_env.client, store)  # type: ignore[arg-type]
+    settings = queues_settings.model_copy(update=auth_settings())
+    app = create_app(settings, time_skipping_env.client, store)  # type: ignore[arg-type]
     # ASGITransport does not run the lifespan, so the state it would set is set here.
-    app.state.settings = queues_settings
+    app.state.settings = settings
     app.state.temporal = time_skipping_env.client
     app.state.case_store = store
     worker = Worker(
@@ -86,7 +88,11 @@ async def http(
     )
     async with (
         worker,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://api",
+            headers=bearer("pv-1", "agent", "safety_reviewer", "supervisor"),
+        ) as client,
     ):
         client.app_store = store  # type: ignore[attr-defined]
         yield client
@@ -130,7 +136,7 @@ async def start_safety_case(env: WorkflowEnvironment, settings: Settings, store:
 
 
 def safety_decision(verdict: str, review_round: int = 1) -> dict[str, object]:
-    return {"decision": verdict, "reviewer": "pv-1", "reason": "checked", "review_round": review_round}
+    return {"decision": verdict, "reason": "checked", "review_round": review_round}
 
 
 async def test_decisions_are_sent_to_the_safety_workflow_with_409_for_stale_and_duplicates(
@@ -147,10 +153,10 @@ async def test_decisions_are_sent_to_the_safety_workflow_with_409_for_stale_and_
     duplicate = await http.post(f"/v1/cases/{case_id}/decision", json=safety_decision("confirm"))
     assert duplicate.status_code == 409, duplicate.text
     not_triage = await http.post(
-        f"/v1/cases/{case_id}/triage", json={"category": "informational", "agent": "a", "reason": "r"}
+        f"/v1/cases/{case_id}/triage", json={"category": "informational", "reason": "r"}
     )
     assert not_triage.status_code == 409
-    no_ticket = await http.post(f"/v1/cases/{case_id}/ticket", json={"action": "pick_up", "agent": "a"})
+    no_ticket = await http.post(f"/v1/cases/{case_id}/ticket", json={"action": "pick_up"})
     assert no_ticket.status_code == 409
 
 
