@@ -33,12 +33,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+
+from core.text import fold
 
 DEFAULT_MIN_SCORE: float = 0.35
 """Recommended minimum ``KnowledgeMatch.score`` before an article is used as the answer."""
@@ -164,8 +165,7 @@ class _IndexedArticle:
 
 def _fold(text: str) -> str:
     """Lower-case and strip accents so "Rückerstattung" and "ruckerstattung" are one word."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    return fold(text)
 
 
 def _stem(word: str) -> str:

@@ -10,10 +10,14 @@ Rules, in order:
 2. P(safety) >= safety_accept -> safety review.
 3. P(safety) >= safety_floor -> human triage (category stays the model's top label): a
    plausible safety case is never auto-routed to another category.
-4. The message tries to instruct the classifier (prompt injection) -> human triage: the model's
+4. The guard suppressed a finding (negation, question, benign context) and says a human must
+   see it (`suppressed_needs_human`, set from guard-2026-12-01.1 on) -> human triage: a
+   suppression may be wrong, and a missed report costs more than a reviewer's minute.
+   Histories recorded with older guards lack the flag and replay unchanged.
+5. The message tries to instruct the classifier (prompt injection) -> human triage: the model's
    verdict on an adversarial message is not trusted for automatic routing.
-5. Top label clears its per-label minimum and the ambiguity gap (top-1 minus top-2) -> that label.
-6. Otherwise -> human triage.
+6. Top label clears its per-label minimum and the ambiguity gap (top-1 minus top-2) -> that label.
+7. Otherwise -> human triage.
 """
 
 from __future__ import annotations
@@ -86,6 +90,8 @@ def decide(outcome: ClassificationOutcome, now: datetime) -> RoutingDecision:
             observed={
                 "findings": [f.model_dump() for f in outcome.guard.findings],
                 "suppressed": [f.model_dump() for f in outcome.guard.suppressed],
+                # Only present from guard-2026-12-01.1 on, so older decisions replay identically.
+                **({"suppressed_needs_human": True} if outcome.guard.suppressed_needs_human else {}),
             },
             decision="raise_to_safety" if outcome.guard.raise_to_safety else "no_change",
             reason=(
@@ -122,6 +128,9 @@ def decide(outcome: ClassificationOutcome, now: datetime) -> RoutingDecision:
             f"P(safety)={p_safety:.3f} >= safety_floor={thresholds.safety_floor}: "
             "a possible safety case is never auto-routed elsewhere"
         )
+    elif outcome.guard.suppressed_needs_human:
+        category, route = top_label, Route.human_triage
+        reason = "the safety guard suppressed a possible signal: a human checks it before routing"
     elif outcome.injection_signals:
         category, route = top_label, Route.human_triage
         reason = "the message tries to instruct the classifier: an agent routes it"

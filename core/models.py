@@ -119,6 +119,9 @@ class GuardResult(FrozenModel):
     findings: list[GuardFinding] = Field(default_factory=list)
     # Negations/benign context that suppressed a candidate signal (kept for auditability).
     suppressed: list[GuardFinding] = Field(default_factory=list)
+    # Set by guard-2026-12-01.1 and later when something was suppressed: the policy then sends
+    # the message to a human instead of auto-routing it. Defaulted so older histories replay.
+    suppressed_needs_human: bool = False
 
 
 class ClassificationOutcome(FrozenModel):

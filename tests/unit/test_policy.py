@@ -116,3 +116,24 @@ def test_safety_still_wins_over_an_injection_attempt() -> None:
         update={"injection_signals": ["override_instructions"]}
     )
     assert decide(injected, NOW).route is Route.safety_compliance
+
+
+def _with_suppressed(needs_human: bool) -> ClassificationOutcome:
+    base = outcome(0.95, 0.03, 0.02)
+    suppressed = [GuardFinding(signal="adverse_reaction", language="en", evidence="no rash")]
+    guard = GuardResult(raise_to_safety=False, suppressed=suppressed, suppressed_needs_human=needs_human)
+    return base.model_copy(update={"guard": guard})
+
+
+def test_a_suppressed_guard_finding_keeps_a_confident_message_from_auto_routing() -> None:
+    decision = decide(_with_suppressed(True), NOW)
+    assert decision.route is Route.human_triage
+    assert decision.category is Category.informational
+    assert decision.decision_path[1].observed["suppressed_needs_human"] is True
+
+
+def test_a_decision_recorded_by_an_older_guard_replays_unchanged() -> None:
+    # Older guards reported suppressed findings without the flag: those decisions stay as they were.
+    decision = decide(_with_suppressed(False), NOW)
+    assert decision.route is Route.informational
+    assert "suppressed_needs_human" not in decision.decision_path[1].observed

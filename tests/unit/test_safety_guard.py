@@ -303,19 +303,16 @@ def test_guard_version_is_a_dated_identifier() -> None:
     assert re.fullmatch(r"guard-\d{4}-\d{2}-\d{2}\.\d+", GUARD_VERSION)
 
 
-# Gaps found in the dev-set error analysis (guard-2026-11-25.2): generalised patterns, not the
-# dev sentences themselves.
+# Gaps found in the dev-set error analysis (guard-2026-11-25.2) whose patterns are general
+# signals; the ones fitted to a single dev row were removed in guard-2026-12-01.1.
 @pytest.mark.parametrize(
     ("text", "signal"),
     [
         ("Since the new inhaler my heart pounds at night.", "adverse_reaction"),
         ("These capsules make my heart pound.", "adverse_reaction"),
         ("My brother had a fit an hour after his first dose.", "adverse_reaction"),
-        ("Her grandmother collapsed after the second injection.", "adverse_reaction"),
         ("Please just send enough pills to make it all stop.", "self_harm"),
         ("I have been stockpiling my sleeping tablets for a while.", "self_harm"),
-        ("The insulin pen was leaking when it arrived.", "product_defect"),
-        ("La boîte est arrivée sans opercule sur le flacon.", "tampered_product"),
         ("Onze zoon heeft drie van mijn slaappillen doorgeslikt.", "accidental_ingestion"),
     ],
 )
@@ -335,3 +332,42 @@ def test_generalised_dev_gaps_raise(text: str, signal: str) -> None:
 )
 def test_generalised_patterns_do_not_fire_on_benign_text(text: str) -> None:
     assert not check(text).raise_to_safety
+
+
+# --- guard-2026-12-01.1: a negation that does not deny the symptom never suppresses it
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I could not stop vomiting after the new tablets",
+        "I did not expect to get hives from the cream you sent",
+        "I don't feel well, vomiting since the new tablets",
+        "Ich höre nicht auf zu erbrechen, seit ich die neuen Tabletten nehme",
+        "Je n'arrête pas de vomir depuis le nouveau traitement",
+        "No puedo parar de vomitar desde que tomo las pastillas nuevas",
+        "Non riesco a smettere di vomitare da quando prendo le compresse",
+        "Não paro de vomitar desde que comecei o remédio novo",
+        "Ik kan niet stoppen met overgeven sinds ik de nieuwe pillen neem",
+        "Nie mogę przestać wymiotować po tych tabletkach",
+    ],
+)
+def test_a_negation_of_something_else_does_not_suppress_an_experienced_symptom(text: str) -> None:
+    result = check(text)
+    assert result.raise_to_safety, result
+    assert result.suppressed == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I have had no side effects at all", "Keine Nebenwirkungen bisher", "Can ibuprofen cause a rash?"],
+)
+def test_a_suppressed_finding_asks_for_a_human(text: str) -> None:
+    result = check(text)
+    assert not result.raise_to_safety
+    assert result.suppressed and result.suppressed_needs_human
+
+
+def test_the_patterns_fitted_to_single_dev_rows_are_gone() -> None:
+    assert check("I won't be needing anything after this week anyway.").raise_to_safety is False
+    assert check("The parcel was leaking water when it arrived.").raise_to_safety is False
