@@ -20,7 +20,7 @@ from api.routes import agent, api_keys, cases, health, messages
 from api.security import Authenticator
 from core.config import Settings, get_settings
 from core.logging import configure_logging
-from worker.main import connect
+from core.temporal_client import connect
 
 
 def create_app(

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from classifier.pipeline import ClassificationPipeline
 from core.config import Settings
+from core.temporal_client import build_data_converter
 from core.temporal_dev import DEV_SERVER_TUNING, TEMPORAL_CLI, TEMPORAL_TEST_SERVER
 
 # Tests route with fixed, permissive thresholds: the production ones (config/) are re-calibrated
@@ -22,7 +22,7 @@ TEST_POLICY = Path(__file__).parent / "fixtures" / "acceptance_policy.json"
 @pytest.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=build_data_converter(Settings()),
         test_server_existing_path=str(TEMPORAL_TEST_SERVER),
     )
     yield env
@@ -32,7 +32,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=build_data_converter(Settings()),
         dev_server_existing_path=str(TEMPORAL_CLI),
         dev_server_extra_args=[*DEV_SERVER_TUNING, "--headless"],
         ui=False,

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
@@ -33,20 +32,12 @@ from classifier.pipeline import ClassificationPipeline, build_pipeline
 from classifier.policy import load_thresholds
 from core.config import Settings, get_settings
 from core.logging import configure_logging, get_logger
+from core.temporal_client import connect
 from temporal_workflows.categories import ALL_WORKFLOWS
 from temporal_workflows.message import MessageWorkflow
 from worker.sizing import sizing_problems
 
 log = get_logger(__name__)
-
-
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        runtime=runtime,
-    )
 
 
 def workflow_classes() -> list[type]:

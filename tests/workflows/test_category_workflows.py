@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from core.config import Settings
 from core.models import (
     CaseRef,
     CaseSnapshot,
@@ -29,6 +29,7 @@ from core.models import (
     TriageDecision,
 )
 from core.names import child_workflow_id, rerouted_workflow_id
+from core.temporal_client import build_data_converter
 from core.temporal_dev import TEMPORAL_TEST_SERVER
 from temporal_workflows.informational import InformationalWorkflow
 from temporal_workflows.safety_compliance import SafetyComplianceWorkflow
@@ -114,7 +115,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A server of its own: a workflow another module terminated mid-activity would hold the shared
     server's clock, and these tests need to move it."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(TEMPORAL_TEST_SERVER)
+        data_converter=build_data_converter(Settings()), test_server_existing_path=str(TEMPORAL_TEST_SERVER)
     )
     yield env
     await env.shutdown()

@@ -2,7 +2,9 @@
 
 A change that alters the commands a running workflow issues (an extra activity, a different
 timer) must be guarded with `workflow.patched()`; without the guard these replays fail, which is
-what the second half of this file proves.
+what the second half of this file proves. The histories were recorded without payload
+encryption; replaying them through the encrypting converter proves that cases opened before
+encryption was switched on keep running.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from core.config import Settings
+from core.temporal_client import build_data_converter
 from tests.workflows.changed_workflows import InformationalWithExtraActivity, ServiceActionWithLeadingTimer
 from worker.main import workflow_classes
 
@@ -39,7 +42,7 @@ def test_histories_are_committed() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_current_workflows_replay_every_committed_history(path: Path) -> None:
-    replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=workflow_classes(), data_converter=build_data_converter(Settings()))
     await replayer.replay_workflow(load(path))
 
 
@@ -52,6 +55,6 @@ async def test_current_workflows_replay_every_committed_history(path: Path) -> N
 )
 async def test_an_unguarded_change_fails_replay_with_nondeterminism(changed: type, history: str) -> None:
     path = next(p for p in HISTORIES if p.stem == history)
-    replayer = Replayer(workflows=[changed], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[changed], data_converter=build_data_converter(Settings()))
     with pytest.raises(workflow.NondeterminismError):
         await replayer.replay_workflow(load(path))
