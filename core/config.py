@@ -52,8 +52,46 @@ class Settings(BaseSettings):
     # Concurrent classifications per worker process (one llama.cpp slot each).
     llm_max_concurrent: int = Field(default=1, ge=1)
 
+    # Sizing (docs/design.md "Sizing rule", checked at worker start by worker/sizing.py):
+    # every case activity holds at most one database connection, so a workflow worker's
+    # activity slots <= db_pool_size + db_max_overflow, and a connection wait gives up before
+    # the activity's start-to-close timeout; LLM slots x replicas <= the model server's slots.
+    workflow_max_concurrent_activities: int = Field(default=20, ge=1)
+    workflow_max_concurrent_workflow_tasks: int = Field(default=50, ge=2)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Classifications started per second across all LLM workers (Temporal enforces it on the
+    # LLM task queue); None = bounded only by the workers' slots.
+    llm_task_queue_rate_limit: float | None = Field(default=None, gt=0)
+    # Local runs migrate at worker start; deployments run the migration job once instead.
+    migrate_on_start: bool = True
+    # On SIGTERM: stop polling, let running activities finish this long, then cancel them.
+    worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+
     # Acceptance policy: see docs/classifier.md; thresholds written by `python -m eval calibrate`.
     policy_file: Path = Path(__file__).resolve().parent.parent / "config" / "acceptance_policy.json"
+
+    # Authentication (docs/security.md): OIDC bearer JWTs from an identity provider's JWKS URL or
+    # a JWKS file; with neither, a local signing key is created under `auth_local_key_dir`.
+    auth_issuer: str = "urn:contact-center:local"
+    auth_audience: str = "contact-center-api"
+    auth_jwks_url: str | None = None
+    auth_jwks_file: Path | None = None
+    auth_algorithms: list[Literal["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]] = ["RS256", "ES256"]
+    auth_roles_claim: str = "roles"
+    auth_local_key_dir: Path = Field(default_factory=lambda: _default_cache_dir() / "auth")
+    auth_jwks_timeout_seconds: float = Field(default=5.0, gt=0)
+    auth_clock_skew_seconds: int = Field(default=30, ge=0)
+
+    # API hardening
+    max_request_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Per credential (token subject or API key), `limits` notation; off for load tests if needed.
+    rate_limit_enabled: bool = True
+    rate_limit_bearer: str = "300/minute"
+    rate_limit_api_key: str = "1200/minute"
+    # Browser origins allowed to call the API; empty = CORS closed.
+    cors_allowed_origins: list[str] = []
 
     # Observability
     log_level: str = "INFO"
@@ -78,7 +116,6 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=1)
     retention_schedule_id: str = "cc-retention-purge"
     retention_interval_hours: int = Field(default=24, ge=1)
-
 
 
 @lru_cache(maxsize=1)
