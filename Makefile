@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test venv model lint typecheck unit eval-smoke eval-full compose-check clean
+.PHONY: run test venv model lint typecheck unit eval-smoke eval-full compose-check audit clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -30,9 +30,9 @@ run: venv model
 test: venv model
 	$(PY) -m pytest
 
+# The pre-commit hooks (.pre-commit-config.yaml: ruff, ruff format, mypy strict, hygiene), all files.
 lint: venv
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
 typecheck: venv
 	$(VENV)/bin/mypy
@@ -48,8 +48,14 @@ eval-full: venv model
 	$(PY) -m eval run --dataset eval/data/test.jsonl --baseline --out eval/runs/test
 	$(PY) -m eval run --dataset ../shared/eval/public-600.jsonl --baseline --out eval/runs/public-600
 
+# docker-compose.yml through the real Compose binary, the Dockerfile and the Kubernetes manifests.
 compose-check: venv
-	$(VENV)/bin/docker-compose -f docker-compose.yml config --quiet
+	$(PY) -m pytest -q tests/deploy
+
+# Dependency vulnerability scan of the locked runtime + dev dependencies (needs network for advisories).
+audit: venv
+	$(UV) export --frozen --all-groups --extra embedded --no-emit-project --format requirements-txt > $(TOOLS)/requirements-audit.txt
+	$(VENV)/bin/pip-audit --strict --disable-pip --no-deps -r $(TOOLS)/requirements-audit.txt
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
