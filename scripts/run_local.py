@@ -49,6 +49,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    codec_endpoint = f"http://{settings.codec_server_host}:{settings.codec_server_port}"
     try:
         temporal = subprocess.Popen(
             [
@@ -61,6 +62,9 @@ def main() -> int:
                 port,
                 "--ui-port",
                 str(settings.temporal_ui_port),
+                # The UI decodes the encrypted payloads through our codec server (docs/compliance.md).
+                "--ui-codec-endpoint",
+                codec_endpoint,
                 "--db-filename",
                 str(settings.temporal_db_file),
                 "--log-level",
@@ -76,9 +80,15 @@ def main() -> int:
         )
         subprocess.run([sys.executable, "-m", "adapters.db.migrate"], check=True, env=env)
         children.append(subprocess.Popen([sys.executable, "-m", "worker.main"], env=env))
+        codec = subprocess.Popen([sys.executable, "-m", "api.codec_server"], env=env)
+        children.append(codec)
         api = subprocess.Popen([sys.executable, "-m", "api.main"], env=env)
         children.append(api)
         _wait_for_port(settings.api_host, settings.api_port, 60, api)
+        _wait_for_port(settings.codec_server_host, settings.codec_server_port, 30, codec)
+        log.info(
+            "Codec server %s (sign in at %s/session to decode in the Web UI)", codec_endpoint, codec_endpoint
+        )
         log.info(
             "API http://%s:%d (readiness: /readyz) - Ctrl-C to stop", settings.api_host, settings.api_port
         )
