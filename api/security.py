@@ -53,6 +53,8 @@ LOCAL_ALGORITHM = "ES256"
 API_KEY_HEADER = "X-API-Key"
 API_KEY_PREFIX = "cck"
 DEFAULT_TOKEN_TTL_SECONDS = 3600
+JWKS_CACHE_SECONDS = 300
+JWKS_REFRESH_COOLDOWN_SECONDS = 30.0
 
 
 class Role(StrEnum):
@@ -232,10 +234,24 @@ class JwksFileKeys:
 
 
 class JwksUrlKeys:
-    """The identity provider's JWKS endpoint; PyJWKClient caches it and refetches on an unknown kid."""
+    """The identity provider's JWKS endpoint, cached for `JWKS_CACHE_SECONDS` and refetched on an unknown kid.
 
-    def __init__(self, url: str, timeout: float) -> None:
-        self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=math.ceil(timeout))
+    Only the set is cached (not single keys), so a key the provider removed stops verifying at the
+    next refetch at the latest.
+    """
+
+    def __init__(
+        self, url: str, timeout: float, refresh_cooldown: float = JWKS_REFRESH_COOLDOWN_SECONDS
+    ) -> None:
+        self._client = jwt.PyJWKClient(
+            url,
+            cache_keys=False,
+            cache_jwk_set=True,
+            lifespan=JWKS_CACHE_SECONDS,
+            timeout=math.ceil(timeout),
+            # Tokens with made-up key ids must not make us hammer the provider.
+            cooldown_duration=refresh_cooldown,
+        )
 
     async def signing_key(self, token: str, kid: str) -> jwt.PyJWK:
         try:
@@ -250,11 +266,15 @@ class JwksUrlKeys:
 
 
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, jwks_refresh_cooldown: float = JWKS_REFRESH_COOLDOWN_SECONDS
+    ) -> None:
         self._settings = settings
         self._keys: JwksFileKeys | JwksUrlKeys
         if settings.auth_jwks_url:
-            self._keys = JwksUrlKeys(settings.auth_jwks_url, settings.auth_jwks_timeout_seconds)
+            self._keys = JwksUrlKeys(
+                settings.auth_jwks_url, settings.auth_jwks_timeout_seconds, jwks_refresh_cooldown
+            )
         elif settings.auth_jwks_file:
             self._keys = JwksFileKeys(settings.auth_jwks_file)
         else:
