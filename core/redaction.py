@@ -216,6 +216,17 @@ _WEAK_IDS: tuple[Callable[[str], bool], ...] = (
 _ID_CANDIDATE = re.compile(r"(?<![\w.-])(?:[A-Z0-9]{8,16}|\d{1,4}(?:[ .-]\d{1,4}){2,6})(?![\w-]|\.\d)")
 
 
+_CARD_CANDIDATE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+
+
+def _card_spans(text: str, ctx: _Context) -> Iterator[_Span]:
+    """Luhn-valid 13-19 digit numbers whose issuer prefix Presidio's card patterns do not list."""
+    for match in _CARD_CANDIDATE.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if luhn.is_valid(digits) and not ctx.identifier.search(ctx.before(match.start())):
+            yield _Span(match.start(), match.end(), "CARD")
+
+
 def _national_id_spans(text: str, ctx: _Context) -> Iterator[_Span]:
     for match in _ID_CANDIDATE.finditer(text):
         value = match.group()
@@ -287,7 +298,8 @@ class _Context:
 def _patterns() -> dict[str, re.Pattern[str]]:
     cues = _lexicon().cues
     tail = r"(?:\s*(?:number|no\.?|nr\.?|n[°º]\.?|num(?:ber|mer|[ée]ro)?|nummer|номер|id|code|#))*"
-    verb = r"(?:\s*(?:is|ist|est|es|è|é|:|=|-|это))*\s*"
+    # "es"/"-" must stand alone: "cliente ES-773104" keeps its prefix inside the value.
+    verb = r"(?:\s*(?:(?:is|ist|est|es|è|é|это)(?=\s)|[:=]|-(?=\s)))*\s*"
     identifier = _alternation(cues["business_identifier_keywords"])
     id_keywords = _alternation(cues["national_id_keywords"])
     accounts = _alternation(cues["account_keywords"])
@@ -404,7 +416,8 @@ def _name_patterns() -> dict[str, re.Pattern[str]]:
         "relative": re.compile(rf"(?i:\b(?:{_alternation(names['relative_cues'])})){gap}"),
         "intro": re.compile(rf"(?i:\b(?:{_alternation(names['intro_cues'])})){gap}"),
         "greeting": re.compile(rf"(?i:\b(?:{_alternation(names['greeting_cues'])}))[ \t]*,?[ \t]*"),
-        "title": re.compile(rf"\b(?:{titles})\.?[ \t]+(?=[A-ZÀ-ÞА-ЯЁ])"),
+        "title": re.compile(rf"(?i:\b(?:{titles}))\.?[ \t]+(?=[A-ZÀ-ÞА-ЯЁ])"),
+        "trailing_intro": re.compile(rf"(?i:[ \t]+(?:{_alternation(names['trailing_intro_cues'])})\b)"),
         "sign_off": re.compile(
             rf"(?:^|(?<=[.!?,;])\s)[ \t]*(?i:{_alternation(names['sign_offs'])})[ \t]*[,!.]?[ \t]*"
             r"(?:\n[ \t]*){0,2}[-\u2013\u2014]?[ \t]*",
@@ -502,6 +515,14 @@ def _name_spans(text: str) -> Iterator[_Span]:
             if pattern == "sign_off" and text[span.end :].strip(" \t.!") and "\n" not in text[span.end :][:3]:
                 continue  # a sign-off name ends the line
             yield span
+    for match in patterns["trailing_intro"].finditer(text):
+        # "tom baker here": the name is the one or two words right before the cue.
+        before = list(_WORD.finditer(text, max(0, match.start() - 60), match.start()))[-2:]
+        for word in before:
+            span = finder.name_at(word.start(), "intro")
+            if span is not None and span.end == match.start():
+                yield span
+                break
     yield from _uncued_names(text, finder)
 
 
@@ -559,6 +580,7 @@ def redact(text: str) -> RedactionResult:
     ctx = _context(normalised)
     found = [
         *_presidio_spans(normalised),
+        *_card_spans(normalised, ctx),
         *_national_id_spans(normalised, ctx),
         *_keyword_spans(normalised, ctx),
         *_spoken_digit_spans(normalised, ctx),

@@ -5,6 +5,7 @@ compare    side-by-side headline metrics of two runs
 calibrate  fit config/acceptance_policy.json to a run's predictions.jsonl
 rescore    re-apply a (new) acceptance policy to a run's recorded predictions, no LLM calls
 gate       exit 1 when a run is below the CI floor (safety recall, macro-F1)
+pii        recall of the PII redactor per entity type on the tagged PII corpus
 """
 
 from __future__ import annotations
@@ -148,6 +149,23 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_pii(args: argparse.Namespace) -> int:
+    from eval.pii import CorpusError, run_pii
+
+    try:
+        results = run_pii(args.dataset, args.out)
+    except CorpusError as exc:
+        _err(f"dataset error: {exc}")
+        return EXIT_USAGE
+    for split, r in results.items():
+        _out(
+            f"{split}: messages={r['messages']} seeded={r['seeded_values']} recall={r['recall']} "
+            f"keep_removed={r['keep_values_removed']}/{r['keep_values']}\n"
+        )
+    _out(f"wrote {args.out}/metrics.json, report.md\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eval", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -195,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--min-safety-recall", type=float, required=True)
     gate.add_argument("--min-macro-f1", type=float, default=None)
     gate.set_defaults(handler=cmd_gate)
+
+    pii = sub.add_parser("pii", help="measure PII redaction recall and false positives")
+    pii.add_argument("--dataset", type=Path, default=Path("eval/data/pii-corpus.jsonl"))
+    pii.add_argument("--out", type=Path, required=True, help="output directory")
+    pii.set_defaults(handler=cmd_pii)
     return parser
 
 
