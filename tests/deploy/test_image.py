@@ -27,9 +27,6 @@ ENTRY_POINTS = [
     "classifier.model_files",
     "scripts.healthcheck",
 ]
-# TODO(engineer 8): drop once api/codec_server.py (engineer 3) is committed.
-if not (REPO / "api" / "codec_server.py").exists():
-    ENTRY_POINTS.remove("api.codec_server")
 
 
 def stages() -> dict[str, str]:
