@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from api.routes import agent, api_keys, cases, health, messages
 from api.security import Authenticator
 from core.config import Settings, get_settings
 from core.logging import configure_logging
+from core.redaction import warm_up
 from core.temporal_client import connect
 
 
@@ -38,6 +40,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = app_settings
+        # The redactor loads its recognizers and word lists (seconds) before the first message.
+        await asyncio.to_thread(warm_up)
         app.state.temporal = client or await connect(app_settings)
         if case_store is not None:
             app.state.case_store = case_store

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     retention_schedule_id: str = "cc-retention-purge"
     retention_interval_hours: int = Field(default=24, ge=1)
 
+    # Pseudonymisation: customer_id is replaced by an HMAC-SHA256 of it under this key before the
+    # workflow starts (core/pseudonym.py). Unset: a local dev key file (0600) is created.
+    pseudonym_key: SecretStr | None = None
+    pseudonym_key_file: Path = Field(default_factory=lambda: _default_cache_dir() / "pseudonym.key")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -29,6 +29,7 @@ from core.models import (
     TriageDecisionRequest,
 )
 from core.names import child_workflow_id, message_workflow_id, rerouted_workflow_id
+from core.redaction import redact
 from temporal_workflows.service_action import ServiceActionWorkflow
 
 router = APIRouter(prefix="/v1/cases", tags=["agent"])
@@ -66,7 +67,10 @@ async def decide_safety_case(
     case_id = parse_case_id(case_id)
     workflow_id = child_workflow_id(case_id, Route.safety_compliance.value)
     # The reviewer on record is the verified token subject, never a name from the body.
-    decision = SafetyDecision(reviewer=reviewer.subject, **body.model_dump())
+    # Free text an agent writes is redacted like a message before it enters the workflow history.
+    decision = SafetyDecision(
+        reviewer=reviewer.subject, **body.model_dump(exclude={"reason"}), reason=redact(body.reason).text
+    )
     return await _update(client, store, case_id, workflow_id, DECIDE_UPDATE, decision)
 
 
@@ -76,7 +80,9 @@ async def triage_case(
 ) -> CaseSnapshot:
     case_id = parse_case_id(case_id)
     workflow_id = child_workflow_id(case_id, Route.human_triage.value)
-    decision = TriageDecision(agent=agent.subject, **body.model_dump())
+    decision = TriageDecision(
+        agent=agent.subject, **body.model_dump(exclude={"reason"}), reason=redact(body.reason).text
+    )
     return await _update(client, store, case_id, workflow_id, TRIAGE_UPDATE, decision)
 
 
@@ -86,7 +92,9 @@ async def update_ticket(
 ) -> CaseSnapshot:
     """Accepted for the service workflow, which applies it to the ticket in order of arrival."""
     case_id = parse_case_id(case_id)
-    update = TicketUpdate(agent=agent.subject, **body.model_dump())
+    update = TicketUpdate(
+        agent=agent.subject, **body.model_dump(exclude={"note"}), note=redact(body.note).text
+    )
     # A service case is either routed there directly (or by triage) or rerouted by a safety reviewer.
     for workflow_id in (
         child_workflow_id(case_id, Route.service_action.value),

@@ -27,6 +27,7 @@ from core.models import (
     MessageWorkflowInput,
 )
 from core.names import case_id_for, message_workflow_id
+from core.pseudonym import pseudonymise_customer_id
 from core.redaction import redact
 from temporal_workflows.message import MessageWorkflow
 
@@ -53,7 +54,8 @@ async def post_message(
         message_id=message_id,
         channel=body.channel,
         redacted_text=redacted.text,
-        customer_id=body.customer_id,
+        # Raw customer ids never enter the workflow history or the case store.
+        customer_id=pseudonymise_customer_id(body.customer_id, settings),
         locale=body.locale,
         received_at=datetime.now(timezone.utc),
         redaction_counts=redacted.counts,
