@@ -153,6 +153,10 @@ def test_web_ui_decodes_payloads_through_the_codec_server(services: dict[str, di
     port = codec["environment"]["CC_CODEC_SERVER_PORT"]
     assert ui["TEMPORAL_CODEC_ENDPOINT"] == f"http://127.0.0.1:{port}"
     assert codec["environment"]["CC_CODEC_UI_ORIGIN"] == "http://127.0.0.1:8233"
+    # The codec server answers authenticated people only: the browser must send its session cookie.
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+    for name in ("codec-server", "api"):
+        assert services[name]["environment"]["CC_AUTH_JWKS_URL"].startswith("https://"), name
 
 
 def llm_capacity_violations(services: dict[str, dict[str, Any]]) -> list[str]:
