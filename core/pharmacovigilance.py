@@ -6,174 +6,93 @@ safety team must follow up. Seriousness follows the ICH E2A categories plus the 
 situations a pharmacy sees (overdose, exposure of a child). The regulatory clock runs from day
 zero, the day the company first received the report: 15 calendar days if serious, else 90.
 
-Runs inside an activity, never in workflow code, so a change to these rules cannot break the
-replay of a workflow that is already running. These keyword rules only pre-fill the report; the
-human reviewer's decision is what counts.
+The vocabulary for the eight supported languages is data (`config/seriousness.yaml`, with
+examples that the tests check); it is matched on `core.text.fold` text. Runs inside an activity,
+never in workflow code, so a change to these rules cannot break the replay of a workflow that is
+already running. These rules only pre-fill the report; the human reviewer's decision is what
+counts.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from core.models import ReportAssessment
+from core.text import fold
 
-RULES_VERSION = "pv-rules-2026-11-1"
-
-SERIOUS_DUE_DAYS = 15
-NON_SERIOUS_DUE_DAYS = 90
-
+RULES_FILE = Path(__file__).resolve().parents[1] / "config" / "seriousness.yaml"
 CRITERIA = ("identifiable_patient", "identifiable_reporter", "suspect_product", "adverse_event")
-
-
-def _pattern(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(alternatives) + r")", re.IGNORECASE)
-
-
 # Redaction leaves typed placeholders such as [NAME] or [EMAIL]: they prove someone is identifiable.
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
+_SENTENCE = re.compile(r"[^.!?\n]+")
 
-_PATIENT = _pattern(
-    r"i\b",
-    r"i'm\b",
-    r"my\b",
-    r"me\b",
-    r"myself\b",
-    r"patient",
-    r"son\b",
-    r"daughter",
-    r"child",
-    r"kid\b",
-    r"baby",
-    r"toddler",
-    r"mother",
-    r"father",
-    r"mum\b",
-    r"mom\b",
-    r"dad\b",
-    r"husband",
-    r"wife",
-    r"partner",
-    r"he\b",
-    r"she\b",
-    r"ich\b",
-    r"mein",
-    r"je\b",
-    r"mon\b",
-    r"ma\b",
-)
-_SUSPECT_PRODUCT = _pattern(
-    r"tablet",
-    r"pill",
-    r"capsule",
-    r"medication",
-    r"medicine",
-    r"drug",
-    r"inhaler",
-    r"vaccin",
-    r"injection",
-    r"cream",
-    r"ointment",
-    r"drops",
-    r"syrup",
-    r"patch",
-    r"dose",
-    r"prescription",
-    r"ibuprofen",
-    r"paracetamol",
-    r"acetaminophen",
-    r"aspirin",
-    r"metformin",
-    r"amoxicillin",
-    r"insulin",
-    r"statin",
-    r"\w+pril\b",
-    r"\w+olol\b",
-    r"\w+statin\b",
-    r"\w+azole\b",
-    r"\w+cillin\b",
-    r"tabletten",
-    r"medikament",
-    r"comprim",
-    r"médicament",
-)
-_ADVERSE_EVENT = _pattern(
-    r"rash",
-    r"itch",
-    r"hives",
-    r"nause",
-    r"vomit",
-    r"dizz",
-    r"headache",
-    r"pain",
-    r"swell",
-    r"swollen",
-    r"bleed",
-    r"side effect",
-    r"reaction",
-    r"allerg",
-    r"seizure",
-    r"faint",
-    r"diarrh",
-    r"palpitation",
-    r"breath",
-    r"hospital",
-    r"died",
-    r"death",
-    r"sick",
-    r"ill\b",
-    r"overdose",
-    r"ausschlag",
-    r"nebenwirkung",
-    r"übel",
-    r"effet secondaire",
-    r"éruption",
-)
 
-SERIOUSNESS_SIGNALS: dict[str, re.Pattern[str]] = {
-    "hospitalisation": _pattern(
-        r"hospital",
-        r"admitted",
-        r"emergency room",
-        r"\ber\b",
-        r"a&e",
-        r"intensive care",
-        r"icu\b",
-        r"krankenhaus",
-        r"notaufnahme",
-        r"hôpital",
-        r"urgences",
-    ),
-    "life_threatening": _pattern(
-        r"life[- ]threatening",
-        r"anaphyla",
-        r"could(?:n't| not) breathe",
-        r"stopped breathing",
-        r"resuscitat",
-        r"cardiac arrest",
-        r"lebensgefahr",
-    ),
-    "death": _pattern(r"died", r"death", r"passed away", r"dead\b", r"fatal", r"gestorben", r"décédé"),
-    "disability": _pattern(
-        r"disab",
-        r"paraly",
-        r"lost (?:my |his |her )?(?:sight|vision|hearing)",
-        r"blind",
-        r"deaf",
-        r"permanent damage",
-    ),
-    "congenital_anomaly": _pattern(r"birth defect", r"congenital", r"malformation"),
-    "overdose_or_child_exposure": _pattern(
-        r"overdose",
-        r"double dose",
-        r"took (?:a )?double",
-        r"too many",
-        r"took twice",
-        r"(?:child|kid|toddler|baby|son|daughter) (?:\w+ ){0,2}(?:swallowed|ate|took|got into)",
-        r"überdosis",
-        r"surdosage",
-    ),
-}
+@dataclass(frozen=True)
+class _Criterion:
+    name: str
+    pattern: re.Pattern[str]
+    not_when: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class Rules:
+    version: str
+    serious_due_days: int
+    non_serious_due_days: int
+    seriousness: tuple[_Criterion, ...]
+    minimum: dict[str, re.Pattern[str]]
+    examples: tuple[dict[str, Any], ...]
+
+
+def _any_language(by_language: dict[str, list[str]]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for patterns in by_language.values() for p in patterns))
+
+
+@lru_cache(maxsize=1)
+def load_rules(path: Path = RULES_FILE) -> Rules:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    seriousness = tuple(
+        _Criterion(
+            name=name,
+            pattern=_any_language(block["patterns"]),
+            not_when=re.compile("|".join(block["not_when"])) if block.get("not_when") else None,
+        )
+        for name, block in data["seriousness"].items()
+    )
+    return Rules(
+        version=str(data["version"]),
+        serious_due_days=int(data["serious_due_days"]),
+        non_serious_due_days=int(data["non_serious_due_days"]),
+        seriousness=seriousness,
+        minimum={name: _any_language(block) for name, block in data["minimum_criteria"].items()},
+        examples=tuple(data.get("examples", [])),
+    )
+
+
+RULES_VERSION = load_rules().version
+SERIOUS_DUE_DAYS = load_rules().serious_due_days
+NON_SERIOUS_DUE_DAYS = load_rules().non_serious_due_days
+
+
+def seriousness_of(text: str) -> list[str]:
+    """The seriousness criteria found in the text, in the table's order."""
+    sentences = [match.group() for match in _SENTENCE.finditer(fold(text))]
+    return [
+        criterion.name
+        for criterion in load_rules().seriousness
+        if any(
+            criterion.pattern.search(sentence)
+            and not (criterion.not_when and criterion.not_when.search(sentence))
+            for sentence in sentences
+        )
+    ]
 
 
 def regulatory_due_date(day_zero: datetime, serious: bool) -> date:
@@ -189,13 +108,16 @@ def assess_report(
 
     `reporter_known` is true when the channel identifies the sender (a customer account).
     """
+    rules = load_rules()
+    folded = fold(redacted_text)
+    placeholder = bool(_PLACEHOLDER.search(redacted_text))
     found = {
-        "identifiable_patient": bool(_PATIENT.search(redacted_text) or _PLACEHOLDER.search(redacted_text)),
-        "identifiable_reporter": reporter_known or bool(_PLACEHOLDER.search(redacted_text)),
-        "suspect_product": bool(_SUSPECT_PRODUCT.search(redacted_text)),
-        "adverse_event": bool(_ADVERSE_EVENT.search(redacted_text)),
+        "identifiable_patient": placeholder or bool(rules.minimum["identifiable_patient"].search(folded)),
+        "identifiable_reporter": reporter_known or placeholder,
+        "suspect_product": bool(rules.minimum["suspect_product"].search(folded)),
+        "adverse_event": bool(rules.minimum["adverse_event"].search(folded)),
     }
-    seriousness = [name for name, pattern in SERIOUSNESS_SIGNALS.items() if pattern.search(redacted_text)]
+    seriousness = seriousness_of(redacted_text)
     serious = bool(seriousness)
     return ReportAssessment(
         criteria_present=[name for name in CRITERIA if found[name]],
@@ -204,5 +126,5 @@ def assess_report(
         serious=serious,
         day_zero=received_at,
         regulatory_due_date=regulatory_due_date(received_at, serious),
-        rules_version=RULES_VERSION,
+        rules_version=rules.version,
     )
