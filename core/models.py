@@ -7,6 +7,7 @@ Only redacted text ever appears in these models: raw customer text stops at the 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Literal
@@ -61,10 +62,27 @@ class FrozenModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
+# PostgreSQL text cannot hold NUL and UTF-8 cannot encode a lone surrogate (JSON "\ud800"): text
+# with either would be accepted and then fail in the case store, so the API refuses it (422).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def reject_unstorable_text(value: object) -> object:
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(text, str) and _UNSTORABLE.search(text) for text in texts):
+        raise ValueError("text must not contain NUL or unpaired surrogate characters")
+    return value
+
+
 class ApiBody(FrozenModel):
     """A request body taken from the HTTP API: unknown fields are the client's mistake, rejected."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return reject_unstorable_text(value)
 
 
 # --------------------------------------------------------------------------- classification
@@ -256,7 +274,10 @@ class MessageRequest(BaseModel):
         default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$"
     )
     customer_id: StrictStr | None = Field(default=None, min_length=1, max_length=128)
-    locale: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+    # 35 = what the case store keeps (BCP 47's practical maximum); found by the schemathesis run.
+    locale: StrictStr | None = Field(
+        default=None, max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+    )
 
     @field_validator("text")
     @classmethod
@@ -264,6 +285,11 @@ class MessageRequest(BaseModel):
         if not value.strip():
             raise ValueError("text must contain non-whitespace characters")
         return value
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return reject_unstorable_text(value)
 
     @field_validator("channel", mode="before")
     @classmethod
