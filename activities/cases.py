@@ -10,10 +10,12 @@ break the replay of running workflows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
 
+from activities.case_metrics import observe_agent_decision, observe_recorded_case
 from adapters.knowledge_base import KnowledgeBase
 from adapters.ports import CaseStore, NotificationPort, SafetyDatabasePort, TicketingPort, case_scoped_id
 from core.logging import get_logger
@@ -22,6 +24,7 @@ from core.models import (
     AdverseEventReport,
     AuditEntry,
     CaseIntake,
+    CasePriorityChange,
     CaseStatusChange,
     KnowledgeAnswer,
     KnowledgeQuery,
@@ -46,6 +49,7 @@ from core.names import (
     OPEN_ADVERSE_EVENT_REPORT_ACTIVITY,
     RECORD_CASE_ACTIVITY,
     RECORD_SAFETY_DECISION_ACTIVITY,
+    SET_CASE_PRIORITY_ACTIVITY,
     SET_CASE_STATUS_ACTIVITY,
     SUBMIT_TO_SAFETY_DATABASE_ACTIVITY,
     audit_key,
@@ -64,7 +68,10 @@ class CaseActivities:
         safety_db: SafetyDatabasePort,
         notifications: NotificationPort,
         knowledge_base: KnowledgeBase,
+        answer_wait: timedelta = timedelta(seconds=30),
     ) -> None:
+        # The API's classification wait: decides whether a recorded case was answered 200 or 202.
+        self._answer_wait = answer_wait
         self._cases = case_store
         self._ticketing = ticketing
         self._safety_db = safety_db
@@ -85,6 +92,7 @@ class CaseActivities:
             self.record_safety_decision,
             self.submit_to_safety_database,
             self.notify,
+            self.set_case_priority,
         ]
 
     @activity.defn(name=RECORD_CASE_ACTIVITY)
@@ -105,18 +113,27 @@ class CaseActivities:
                 at=step.at,
             )
             written += await self._cases.append_audit(entry)
+        if written:  # first time this case is recorded: count it once
+            observe_recorded_case(intake, self._answer_wait)
         log.info("case_recorded", case_id=record.case_id, status=record.status.value, new_audit_lines=written)
         return written
 
     @activity.defn(name=APPEND_AUDIT_ACTIVITY)
     async def append_audit(self, entry: AuditEntry) -> bool:
-        return await self._cases.append_audit(entry)
+        written = await self._cases.append_audit(entry)
+        if written:
+            await observe_agent_decision(entry, self._cases)
+        return written
 
     @activity.defn(name=SET_CASE_STATUS_ACTIVITY)
     async def set_case_status(self, change: CaseStatusChange) -> None:
         await self._cases.set_status(
             change.case_id, change.status, category=change.category, route=change.route
         )
+
+    @activity.defn(name=SET_CASE_PRIORITY_ACTIVITY)
+    async def set_case_priority(self, change: CasePriorityChange) -> None:
+        await self._cases.set_priority(change)
 
     @activity.defn(name=ANSWER_FROM_KB_ACTIVITY)
     async def answer_from_knowledge_base(self, query: KnowledgeQuery) -> KnowledgeAnswer:

@@ -16,11 +16,13 @@ from adapters.db.case_store import SqlCaseStore
 from adapters.db.engine import create_engine_from_url, session_factory
 from adapters.ports import ApiKeyStore, CaseStore
 from api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from api.observability import install_observability
 from api.problems import install_problem_handlers, install_problem_openapi
 from api.routes import agent, api_keys, cases, health, messages
 from api.security import Authenticator
 from core.config import Settings, get_settings
 from core.logging import configure_logging
+from core.telemetry import configure_tracing
 from core.redaction import warm_up
 from core.temporal_client import connect
 
@@ -78,6 +80,7 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(api_keys.router)
     app.include_router(health.router)
+    install_observability(app, app_settings)
     app.mount("/metrics", make_asgi_app())
     return app
 
@@ -87,6 +90,7 @@ def main() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    configure_tracing(settings, "cc-api")
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
 
 

@@ -96,7 +96,20 @@ class Settings(BaseSettings):
     # Observability
     log_level: str = "INFO"
     log_json: bool = True
+    # Temporal SDK metrics (schedule-to-start latency = backlog) and the worker's own metrics;
+    # bind 0.0.0.0 in containers so Prometheus in another container can scrape them.
+    metrics_bind_host: str = "127.0.0.1"
     worker_metrics_port: int = 9464
+    worker_app_metrics_port: int = 9465
+    # OpenTelemetry tracing (API -> workflow -> activities): off unless an OTLP/HTTP endpoint
+    # is set, e.g. http://otel-collector:4318 (docs/monitoring.md).
+    otel_endpoint: str | None = None
+    # How often the workflow worker reads queue depth, ages and SLA breaches from the case store.
+    queue_metrics_interval_seconds: float = Field(default=30.0, gt=0)
+    # The daily quality report (Temporal schedule; docs/monitoring.md): when, and where the
+    # newly agent-labelled cases are exported as evaluation JSON Lines.
+    quality_schedule_cron: str = "15 0 * * *"
+    quality_export_dir: Path = Field(default_factory=lambda: _default_cache_dir() / "quality")
 
     # Payload encryption (core/codec.py). Keys: JSON {key_id: base64 AES key}; the active one
     # encrypts, the others only decrypt (rotation). Unset: a local dev keyring file (0600).

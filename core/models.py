@@ -632,6 +632,24 @@ class SafetyDecisionRecord(FrozenModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class QualityReportRequest(FrozenModel):
+    """Input of the daily quality workflow; `day` defaults to the day before the scheduled run."""
+
+    day: date | None = None
+
+
+class QualityReportSummary(FrozenModel):
+    """What the daily quality activity computed and where it exported the labelled cases."""
+
+    day: date
+    classified: int
+    labelled: int
+    agreement: float | None = None
+    confidence_psi: float | None = None
+    export_file: str | None = None
+    stored: bool = True
+
+
 class CaseListPage(BaseModel):
     """GET /v1/cases: one page of the agents' work queue."""
 

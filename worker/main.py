@@ -10,12 +10,13 @@ import asyncio
 import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
+from datetime import timedelta
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
@@ -32,16 +33,23 @@ from classifier.pipeline import ClassificationPipeline, build_pipeline
 from classifier.policy import load_thresholds
 from core.config import Settings, get_settings
 from core.logging import configure_logging, get_logger
+from core.telemetry import configure_tracing
 from core.temporal_client import connect
 from temporal_workflows.categories import ALL_WORKFLOWS
 from temporal_workflows.message import MessageWorkflow
+from temporal_workflows.quality import QualityReportWorkflow
+from worker.observability import (
+    metrics_runtime,
+    worker_interceptors,
+    workflow_side_monitoring,
+)
 from worker.sizing import sizing_problems
 
 log = get_logger(__name__)
 
 
 def workflow_classes() -> list[type]:
-    return [MessageWorkflow, *ALL_WORKFLOWS]
+    return [MessageWorkflow, *ALL_WORKFLOWS, QualityReportWorkflow]
 
 
 def build_workers(
@@ -60,6 +68,7 @@ def build_workers(
                 client,
                 task_queue=settings.workflow_task_queue,
                 workflows=workflow_classes(),
+                interceptors=worker_interceptors(),
                 activities=list(activities),
                 # At most one DB connection per activity: slots sized to the pool (worker/sizing.py).
                 max_concurrent_activities=settings.workflow_max_concurrent_activities,
@@ -74,6 +83,7 @@ def build_workers(
             Worker(
                 client,
                 task_queue=settings.llm_task_queue,
+                interceptors=worker_interceptors(),
                 activities=[ClassificationActivities(pipeline).classify_message],
                 activity_executor=llm_executor,
                 # One task per llama.cpp slot: the backlog waits in Temporal, visible as
@@ -95,6 +105,7 @@ def build_case_activities(settings: Settings, engine: AsyncEngine | None = None)
         safety_db=LocalSafetyDatabase(sessions),
         notifications=LocalOutbox(sessions),
         knowledge_base=KnowledgeBase.default(),
+        answer_wait=timedelta(seconds=settings.classification_wait_seconds),
     )
 
 
@@ -105,11 +116,7 @@ def load_pipeline(settings: Settings) -> ClassificationPipeline:
 async def serve(settings: Settings) -> None:
     for problem in sizing_problems(settings):
         log.warning("sizing_rule_violated", problem=problem)
-    runtime = Runtime(
-        telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"127.0.0.1:{settings.worker_metrics_port}")
-        )
-    )
+    runtime = metrics_runtime(settings)
     client = await connect(settings, runtime)
     pipeline = None
     if "llm" in settings.worker_roles:
@@ -130,7 +137,13 @@ async def serve(settings: Settings) -> None:
         )
         case_activities = build_case_activities(settings, engine).definitions()
     try:
-        await _serve_workers(client, settings, pipeline, case_activities)
+        async with AsyncExitStack() as stack:
+            if engine is not None:
+                monitoring = await stack.enter_async_context(
+                    workflow_side_monitoring(client, settings, engine)
+                )
+                case_activities += monitoring.activities
+            await _serve_workers(client, settings, pipeline, case_activities)
     finally:
         if engine is not None:
             await engine.dispose()
@@ -171,6 +184,7 @@ class _running:
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    configure_tracing(settings, "cc-worker")
     asyncio.run(serve(settings))
 
 

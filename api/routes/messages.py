@@ -17,7 +17,7 @@ from api import metrics
 from api.deps import IntakeCaller, SettingsDep, TemporalDep
 from api.problems import ProblemError
 from api.public_view import public_decision_path
-from core.logging import get_logger
+from core.logging import bind_log_context, get_logger
 from core.models import (
     CaseStatus,
     InboundMessage,
@@ -48,6 +48,7 @@ async def post_message(
     message_id = body.message_id or f"gen-{uuid.uuid4()}"
     case_id = case_id_for(message_id)
     workflow_id = message_workflow_id(case_id)
+    bind_log_context(case_id=case_id, workflow_id=workflow_id)
     redacted = redact(body.text)
     inbound = InboundMessage(
         case_id=case_id,
@@ -143,8 +144,5 @@ async def _still_classifying(
 
 
 def _observe(outcome: MessageOutcome, channel: str, seconds: float) -> None:
-    metrics.MESSAGES.labels(channel, outcome.category.value, outcome.route.value).inc()
+    # Per-case counts are recorded once by the worker (activities.cases.record_case).
     metrics.CLASSIFICATION_SECONDS.observe(seconds)
-    metrics.CONFIDENCE.labels(outcome.category.value).observe(outcome.confidence)
-    for step in outcome.decision_path:
-        metrics.DECISION_STEPS.labels(step.step, step.decision).inc()
