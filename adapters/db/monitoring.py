@@ -19,7 +19,8 @@ from core.models import CaseStatus, Category
 # Cases that wait for a person (or for the LLM pool), by queue name used in metric labels.
 QUEUE_STATUSES: dict[str, tuple[str, ...]] = {
     "triage": (CaseStatus.awaiting_triage.value,),
-    "classification": (CaseStatus.awaiting_classification.value,),
+    # Set by the message workflow while the LLM pool is down (engineer 4's outage handling).
+    "classification": ("awaiting_classification",),
     "agent": (CaseStatus.awaiting_agent.value,),
 }
 PENDING_REPORT_STATUSES = ("open", "escalated")
