@@ -4,7 +4,8 @@ run        score a labelled JSONL set through the worker's own pipeline + accept
 compare    side-by-side headline metrics of two runs
 calibrate  fit config/acceptance_policy.json to a run's predictions.jsonl
 rescore    re-apply a (new) acceptance policy to a run's recorded predictions, no LLM calls
-gate       exit 1 when a run is below the CI floor (safety recall, macro-F1)
+gate       exit 1 when a run is below the CI floor (safety recall, macro-F1, safety auto-routed elsewhere)
+guard      guard-only and injection-detector-only numbers on data sets (no LLM)
 pii        recall of the PII redactor per entity type on the tagged PII corpus
 """
 
@@ -116,7 +117,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     if not (args.run / "predictions.jsonl").is_file():
         _err(f"{args.run}: no predictions.jsonl")
         return EXIT_USAGE
-    metrics = rescore(args.run, args.policy, args.out)
+    metrics = rescore(args.run, args.policy, args.out, args.reguard)
     _out(
         f"n={metrics['n']} accuracy={metrics['accuracy']} macro_f1={metrics['macro_f1']} "
         f"safety_recall={metrics['safety_recall']} coverage={metrics['coverage']} "
@@ -137,6 +138,15 @@ def cmd_gate(args: argparse.Namespace) -> int:
             failures.append(f"{name} is missing from {args.metrics} (needs >= {floor})")
         elif value < floor:
             failures.append(f"{name} = {value:.4f} is below the floor {floor:.4f}")
+    # The failure that matters most: a true safety message sent to an automated non-safety queue.
+    elsewhere = metrics.get("safety_auto_routed_elsewhere_ids")
+    if not isinstance(elsewhere, list):
+        failures.append(f"safety_auto_routed_elsewhere_ids is missing from {args.metrics}")
+    elif len(elsewhere) > args.max_safety_auto_routed_elsewhere:
+        failures.append(
+            f"{len(elsewhere)} true safety message(s) auto-routed to another queue "
+            f"(allowed: {args.max_safety_auto_routed_elsewhere}): {', '.join(map(str, elsewhere[:20]))}"
+        )
     n = metrics.get("n")
     if failures:
         _err(f"eval gate FAILED (n={n}):\n  " + "\n  ".join(failures))
@@ -145,6 +155,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
             _err(f"  missed safety messages: {', '.join(map(str, missed[:20]))}")
         return EXIT_FAIL
     passed = ", ".join(f"{name}={metrics[name]:.4f} >= {floor}" for name, floor in checks)
+    passed += f", safety auto-routed elsewhere={len(elsewhere or [])}"
     _out(f"eval gate passed (n={n}): {passed}\n")
     return EXIT_OK
 
@@ -163,6 +174,22 @@ def cmd_pii(args: argparse.Namespace) -> int:
             f"keep_removed={r['keep_values_removed']}/{r['keep_values']}\n"
         )
     _out(f"wrote {args.out}/metrics.json, report.md\n")
+    return EXIT_OK
+
+
+def cmd_guard(args: argparse.Namespace) -> int:
+    from eval.guard_only import run_guard_only
+
+    report = run_guard_only(args.dataset, args.out, args.guard_source, args.injection_source)
+    lines = [f"{report['guard_version']} / {report['injection_version']}"]
+    for name, m in report["datasets"].items():
+        lines.append(
+            f"{name}: n={m['n']} guard_recall={m['guard_recall']} ({m['guard_raised_safety']}/{m['safety_n']}) "
+            f"held_for_human={m['guard_held_for_human_recall']} false_raises={m['guard_false_raises']}/{m['other_n']} "
+            f"injection_recall={m['injection_recall']} ({m['injection_flagged']}/{m['injection_n']}) "
+            f"injection_false_flags={m['injection_false_flags']}/{m['ordinary_n']}"
+        )
+    _out("\n".join(lines) + f"\nwrote {args.out}\n")
     return EXIT_OK
 
 
@@ -206,13 +233,32 @@ def build_parser() -> argparse.ArgumentParser:
     rescore.add_argument("--run", type=Path, required=True, help="run directory with predictions.jsonl")
     rescore.add_argument("--policy", type=Path, required=True, help="acceptance thresholds JSON")
     rescore.add_argument("--out", type=Path, required=True, help="output directory")
+    rescore.add_argument(
+        "--reguard",
+        type=Path,
+        default=None,
+        help="the run's data set: re-run the current guard and injection detector on its texts first",
+    )
     rescore.set_defaults(handler=cmd_rescore)
 
     gate = sub.add_parser("gate", help="fail (exit 1) when metrics are below the floors")
     gate.add_argument("--metrics", type=Path, required=True, help="DIR/metrics.json")
     gate.add_argument("--min-safety-recall", type=float, required=True)
     gate.add_argument("--min-macro-f1", type=float, default=None)
+    gate.add_argument(
+        "--max-safety-auto-routed-elsewhere",
+        type=int,
+        default=0,
+        help="true safety messages allowed on an automated non-safety route (default 0)",
+    )
     gate.set_defaults(handler=cmd_gate)
+
+    guard = sub.add_parser("guard", help="guard-only and injection-detector-only numbers (no LLM)")
+    guard.add_argument("--dataset", type=Path, action="append", required=True, help="JSONL; repeatable")
+    guard.add_argument("--out", type=Path, required=True, help="JSON report to write")
+    guard.add_argument("--guard-source", type=Path, default=None, help="measure this guard module file")
+    guard.add_argument("--injection-source", type=Path, default=None, help="measure this detector file")
+    guard.set_defaults(handler=cmd_guard)
 
     pii = sub.add_parser("pii", help="measure PII redaction recall and false positives")
     pii.add_argument("--dataset", type=Path, default=Path("eval/data/pii-corpus.jsonl"))

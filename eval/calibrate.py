@@ -72,6 +72,8 @@ class SimRow:
     error: bool
     guard: bool
     injection: bool
+    # A suppressed guard finding sends the message to a human like an injection does.
+    suppressed_needs_human: bool
     p_safety: float
     top_label: str
     top_p: float
@@ -129,7 +131,7 @@ def _decimals(value: int) -> int:
 
 def sim_row(p: Prediction) -> SimRow:
     if p.error is not None or p.probabilities is None:
-        return SimRow(p.id, p.label, True, False, False, 0.0, "", 0.0, 0.0, p)
+        return SimRow(p.id, p.label, True, False, False, False, 0.0, "", 0.0, 0.0, p)
     probabilities = LabelProbabilities(**p.probabilities)
     # The same ranking (and tie order) as decide().
     ranked = probabilities.ranked()
@@ -140,6 +142,7 @@ def sim_row(p: Prediction) -> SimRow:
         error=False,
         guard=p.guard_raised,
         injection=bool(p.injection_signals),
+        suppressed_needs_human=p.guard_suppressed_needs_human,
         p_safety=probabilities.of(Category.safety_compliance),
         top_label=top_label.value,
         top_p=top_p,
@@ -236,7 +239,9 @@ def search(
     best: dict[float, Choice | None] = dict.fromkeys(targets)
     for floor in floor_grid:
         # Below the floor, a message that instructs the classifier still goes to triage.
-        below = [r for r in free if r.p_safety < floor / 100 and not r.injection]
+        below = [
+            r for r in free if r.p_safety < floor / 100 and not r.injection and not r.suppressed_needs_human
+        ]
         accepts = []
         for accept in accept_grid:
             if accept < floor:

@@ -115,6 +115,8 @@ class Prediction:
     error: str | None = None
     baseline: BaselinePrediction | None = None
     injection_signals: list[str] = field(default_factory=list)
+    # The guard suppressed a finding and asks for a human (guard-2026-12-01.1 and later).
+    guard_suppressed_needs_human: bool = False
 
     @property
     def correct(self) -> bool:
@@ -279,6 +281,7 @@ def classify_production(pipeline: ClassificationPipeline, item: EvalItem, redact
         guard_findings=[{"signal": f.signal, "language": f.language} for f in findings],
         guard_version=outcome.guard_version,
         injection_signals=list(outcome.injection_signals),
+        guard_suppressed_needs_human=outcome.guard.suppressed_needs_human,
         latency_ms=round(latency_ms, 2),
         llm_latency_ms=result.latency_ms,
     )
@@ -455,6 +458,7 @@ def summarize(predictions: Sequence[Prediction], baseline_prompt: str | None = N
         [p.accepted for p in predictions], [p.correct for p in predictions]
     )
     latencies = [p.latency_ms for p in predictions]
+    n_safety = sum(p.label == SAFETY for p in predictions)
     metrics: dict[str, Any] = {
         "n": len(predictions),
         "errors": sum(p.error is not None for p in predictions),
@@ -467,8 +471,22 @@ def summarize(predictions: Sequence[Prediction], baseline_prompt: str | None = N
             for p in predictions
             if p.label == SAFETY and p.accepted and p.route != Route.safety_compliance.value
         ],
+        # Messages that try to instruct the classifier and were still auto-routed to a wrong queue.
+        "injection_auto_routed_wrongly_ids": [
+            p.id for p in predictions if "injection" in p.tags and p.accepted and not p.correct
+        ],
+        "injection_detected": sum(bool(p.injection_signals) for p in predictions if "injection" in p.tags),
+        "injection_rows": sum("injection" in p.tags for p in predictions),
+        "injection_false_flags": sum(
+            bool(p.injection_signals) for p in predictions if "injection" not in p.tags
+        ),
         "llm_only": _label_scores(y_true, y_llm),
         "guard_raises": sum(p.guard_raised for p in predictions),
+        # The guard alone: safety messages it raises, whatever the model said.
+        "guard_safety_recall": _round(
+            sum(p.guard_raised for p in predictions if p.label == SAFETY) / n_safety if n_safety else None
+        ),
+        "guard_suppressed_needs_human": sum(p.guard_suppressed_needs_human for p in predictions),
         "guard_false_raises": sum(p.guard_raised and p.label != SAFETY for p in predictions),
         # Safety messages the LLM missed and the guard caught: what the guard adds.
         "guard_rescues": sum(
@@ -541,6 +559,7 @@ def recorded_outcome(p: Prediction, thresholds: AcceptanceThresholds) -> Classif
         ),
         guard=GuardResult(
             raise_to_safety=p.guard_raised,
+            suppressed_needs_human=p.guard_suppressed_needs_human,
             findings=[
                 GuardFinding(signal=f.get("signal", ""), language=f.get("language", ""), evidence="")
                 for f in p.guard_findings
