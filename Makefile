@@ -42,7 +42,7 @@ unit: venv
 
 eval-smoke: venv model
 	$(PY) -m eval run --dataset eval/data/ci-subset.jsonl --no-progress --out eval/runs/ci
-	$(PY) -m eval gate --metrics eval/runs/ci/metrics.json --min-safety-recall 0.90
+	$(PY) -m eval gate --metrics eval/runs/ci/metrics.json --min-safety-recall 0.80 --max-safety-auto-routed-elsewhere 0
 
 eval-full: venv model
 	$(PY) -m eval run --dataset eval/data/test.jsonl --baseline --out eval/runs/test
