@@ -8,10 +8,12 @@ the way Docker would - that every role's entry point imports from what the image
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -136,11 +138,43 @@ def build_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return context
 
 
-def test_every_role_imports_from_the_shipped_files_alone(build_context: Path) -> None:
-    code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
-    # -P: the repository is not on sys.path; only the rebuilt context (as /app in the image) is.
+@pytest.fixture(scope="module")
+def runtime_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The image's venv: `uv sync` exactly as the Dockerfile's builder stage runs it (no dev
+    tools, no model parts), from the local uv cache only (`--offline`)."""
+    uv = REPO / ".tools" / "bin" / "uv"
+    uv_binary = str(uv) if uv.exists() else shutil.which("uv")
+    assert uv_binary, "uv missing: `make venv` installs it into .tools/"
+    project = tmp_path_factory.mktemp("runtime")
+    for name in ("pyproject.toml", "uv.lock"):
+        shutil.copy2(REPO / name, project / name)
+    venv = project / "venv"
     result = subprocess.run(
-        [sys.executable, "-P", "-c", code, *ENTRY_POINTS],
+        [uv_binary, "sync", "--frozen", "--offline", "--no-default-groups", "--no-install-project"],
+        cwd=project,
+        env={
+            **os.environ,
+            "UV_PROJECT_ENVIRONMENT": str(venv),
+            "UV_PYTHON": sys.executable,
+            "UV_LINK_MODE": "copy",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    yield venv
+    shutil.rmtree(project, ignore_errors=True)  # ~400 MB: never keep it between runs
+
+
+def test_every_role_imports_from_the_shipped_files_and_runtime_dependencies_alone(
+    build_context: Path, runtime_venv: Path
+) -> None:
+    code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+    # -P: the repository is not on sys.path; only the rebuilt context (as /app in the image) is,
+    # and the interpreter is the runtime venv's: a dev-only import fails here as in the image.
+    result = subprocess.run(
+        [str(runtime_venv / "bin" / "python"), "-P", "-c", code, *ENTRY_POINTS],
         cwd=build_context,
         env={"PYTHONPATH": str(build_context), "PATH": "/usr/bin:/bin", "HOME": str(build_context)},
         capture_output=True,
