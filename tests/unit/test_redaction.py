@@ -291,3 +291,54 @@ def test_result_is_a_frozen_dataclass() -> None:
     result = redact("hello")
     with pytest.raises(AttributeError):
         result.text = "changed"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- issue 7 cases
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("hi this is anna schmidt, my order is late", "anna schmidt"),
+        ("my son Tom has a rash", "Tom"),
+        ("Patient: John Smith, allergic to penicillin", "John Smith"),
+        ("The parcel is missing.\n\nKind regards,\nMARGARET HOLLOWAY", "MARGARET HOLLOWAY"),
+        ("Hello,\nany news on my refund?\n\nALAN REID", "ALAN REID"),
+        ("Здравствуйте, меня зовут Иван Петров", "Иван Петров"),
+        ("The README example: I'm Jane and my order is late", "Jane"),
+    ],
+)
+def test_names_in_the_positions_the_issue_lists_become_name(text: str, secret: str) -> None:
+    _assert_redacted(text, "NAME", secret)
+
+
+def test_drug_name_after_this_is_survives() -> None:
+    assert (
+        redact("This is Lisinopril 10mg, is it the same?").text == "This is Lisinopril 10mg, is it the same?"
+    )
+
+
+def test_spoken_digits_in_a_voice_transcript_are_redacted() -> None:
+    result = redact("you can call me on four one five, five five five, zero one three two thanks")
+    assert result.text == "you can call me on [PHONE] thanks"
+
+
+def test_card_after_customer_number_is_a_card_and_plain_customer_numbers_are_account_ids() -> None:
+    assert redact("customer number is 4539 5260 1815 9083").text == "customer number is [CARD]"
+    assert redact("my customer number is 55120934").text == "my customer number is [ACCOUNT_ID]"
+    spoken = redact("card four five three nine five two six zero one eight one five nine zero eight three")
+    assert spoken.counts == {"CARD": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("BSN 735379907", "735379907"),
+        ("Steuer-ID 72689542022", "72689542022"),
+        ("NIR 185057800608491", "185057800608491"),
+        ("NIE X4821736Q", "X4821736Q"),
+        ("CPF 390.533.447-05", "390.533.447-05"),
+    ],
+)
+def test_checksum_validated_national_ids(text: str, secret: str) -> None:
+    _assert_redacted(text, "NATIONAL_ID", secret)
