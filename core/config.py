@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     worker_roles: set[Literal["workflows", "llm"]] = {"workflows", "llm"}
     # Seconds the API waits for the classification update before answering 202 with the case still running.
     classification_wait_seconds: float = 30.0
+    # Admission (api/admission.py): answer 202 + Retry-After at once, without waiting for the
+    # decision, when this many requests already wait in one API process or the LLM queue's
+    # backlog (read from Temporal, cached this long) exceeds the limit; refuse (429/503) only
+    # when Temporal cannot start the case within the start timeout.
+    admission_max_waiting: int = Field(default=100, ge=0)
+    admission_max_llm_backlog: int = Field(default=50, ge=0)
+    admission_backlog_cache_seconds: float = Field(default=1.0, gt=0)
+    admission_start_timeout_seconds: float = Field(default=5.0, gt=0)
+    admission_max_retry_after_seconds: int = Field(default=60, ge=1)
 
     # Database (PostgreSQL in production/CI; SQLite file is the zero-setup default for `make run`)
     database_url: str = Field(
@@ -40,7 +49,9 @@ class Settings(BaseSettings):
     )
 
     # LLM
-    llm_backend: Literal["llamacpp", "ollama", "fake"] = "llamacpp"
+    # fixed_latency: the fake's answers after `llm_fixed_latency_ms` (capacity benchmarks only).
+    llm_backend: Literal["llamacpp", "ollama", "fake", "fixed_latency"] = "llamacpp"
+    llm_fixed_latency_ms: float = Field(default=100.0, ge=0)
     model_cache_dir: Path = Field(default_factory=lambda: _default_cache_dir() / "models")
     model_variant: Literal["qwen2.5-coder-1.5b", "qwen2.5-0.5b"] = "qwen2.5-coder-1.5b"
     llm_threads: int = Field(default=2, ge=1)

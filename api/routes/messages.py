@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, Response, status
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.client import WorkflowUpdateFailedError
 
 from api import metrics
+from api.admission import AdmissionDep, Submitted, submit
 from api.deps import IntakeCaller, SettingsDep, TemporalDep
 from api.problems import ProblemError
 from api.public_view import public_decision_path
@@ -29,7 +26,6 @@ from core.models import (
 from core.names import case_id_for, message_workflow_id
 from core.pseudonym import pseudonymise_customer_id
 from core.redaction import redact
-from temporal_workflows.message import MessageWorkflow
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 log = get_logger(__name__)
@@ -41,7 +37,12 @@ log = get_logger(__name__)
     responses={202: {"model": MessageResponse, "description": "Accepted; still classifying"}},
 )
 async def post_message(
-    body: MessageRequest, caller: IntakeCaller, settings: SettingsDep, client: TemporalDep, response: Response
+    body: MessageRequest,
+    caller: IntakeCaller,
+    settings: SettingsDep,
+    client: TemporalDep,
+    admission: AdmissionDep,
+    response: Response,
 ) -> MessageResponse:
     if caller.channel is not None and caller.channel is not body.channel:
         raise ProblemError(403, "Forbidden", f"This API key may only post {caller.channel.value} messages.")
@@ -61,39 +62,22 @@ async def post_message(
         received_at=datetime.now(timezone.utc),
         redaction_counts=redacted.counts,
     )
-    start = WithStartWorkflowOperation(
-        MessageWorkflow.run,
-        MessageWorkflowInput(message=inbound, llm_task_queue=settings.llm_task_queue),
-        id=workflow_id,
-        task_queue=settings.workflow_task_queue,
-        # Same message_id -> same workflow: a retry attaches to the running case...
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        # ...and never starts a second one after the first has finished.
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )
     started = time.perf_counter()
     try:
-        outcome = await asyncio.wait_for(
-            client.execute_update_with_start_workflow(
-                MessageWorkflow.classification, start_workflow_operation=start
-            ),
-            timeout=settings.classification_wait_seconds,
+        submitted = await submit(
+            client,
+            settings,
+            admission,
+            workflow_id,
+            MessageWorkflowInput(message=inbound, llm_task_queue=settings.llm_task_queue),
         )
-    except WorkflowAlreadyStartedError:
-        outcome = await client.get_workflow_handle(workflow_id, result_type=MessageOutcome).result()
-    except asyncio.TimeoutError:
-        return await _still_classifying(start, case_id, workflow_id, response)
     except WorkflowUpdateFailedError as exc:
         raise ProblemError(
             500, "Classification failed", "The case workflow could not classify the message.", case_id=case_id
         ) from exc
-    except RPCError as exc:
-        log.error("temporal_unavailable", case_id=case_id, error=str(exc))
-        raise ProblemError(
-            503,
-            "Service unavailable",
-            "The workflow service is unreachable; the message was not accepted, retry later.",
-        ) from exc
+    outcome = submitted.outcome
+    if outcome is None:
+        return _still_classifying(submitted, case_id, workflow_id, response)
     _observe(outcome, body.channel.value, time.perf_counter() - started)
     log.info(
         "message_routed",
@@ -117,21 +101,15 @@ async def post_message(
     )
 
 
-async def _still_classifying(
-    start: WithStartWorkflowOperation[MessageWorkflow, MessageOutcome],
-    case_id: str,
-    workflow_id: str,
-    response: Response,
+def _still_classifying(
+    submitted: Submitted, case_id: str, workflow_id: str, response: Response
 ) -> MessageResponse:
-    try:
-        await asyncio.wait_for(start.workflow_handle(), timeout=5)
-    except (asyncio.TimeoutError, RPCError) as exc:
-        raise ProblemError(
-            503, "Service unavailable", "The case could not be started; retry with the same message_id."
-        ) from exc
+    """Accepted durably (the case workflow exists) but not decided within the budget, or not waited for."""
     metrics.PENDING_RESPONSES.inc()
     response.status_code = status.HTTP_202_ACCEPTED
     response.headers["Location"] = f"/v1/cases/{case_id}"
+    if submitted.retry_after_s is not None:
+        response.headers["Retry-After"] = str(submitted.retry_after_s)
     return MessageResponse(
         case_id=case_id,
         workflow_id=workflow_id,

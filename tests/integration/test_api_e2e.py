@@ -279,11 +279,12 @@ async def test_unknown_cases_are_404_and_readiness_reports_every_dependency(stac
     assert missing.headers["content-type"].startswith("application/problem+json")
     ready = await stack.http.get("/readyz")
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"] == {
-        "temporal": True,
-        "workflow_worker": True,
-        "llm_worker_model_loaded": True,
-    }
+    # Ready = can accept durably (Temporal answers); the pools are reported, never required.
+    assert ready.json()["checks"] == {"temporal": True}
+    pools = ready.json()["pools"]
+    assert pools["workflow_worker"] is True
+    assert pools["llm_worker_model_loaded"] is True
+    assert pools["llm_backlog"]["tasks"] >= 0
 
 
 async def test_the_workflow_history_never_contains_the_raw_personal_data(stack: Stack) -> None:
