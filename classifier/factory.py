@@ -26,6 +26,10 @@ def build_backend(settings: Settings) -> LLMBackend:
         return OllamaBackend(
             settings.ollama_host, settings.ollama_model, timeout_seconds=settings.llm_timeout_seconds
         )
+    if settings.llm_backend == "fixed_latency":
+        from classifier.backends.fixed_latency import FixedLatencyBackend
+
+        return FixedLatencyBackend(settings.llm_fixed_latency_ms / 1000)
     from classifier.backends.fake import FakeBackend
 
     return FakeBackend()
