@@ -45,8 +45,25 @@ CASE_ACTIVITY_RETRY = RetryPolicy(
 )
 
 
+# Case writes are short calls to the workflow worker's own activities: as local activities they
+# cost one marker event each instead of a task round trip through the Temporal server, which is
+# most of the orchestration cost per message (docs/performance.md). Runs started before this
+# patch replay their normal activities.
+LOCAL_CASE_WRITES_PATCH = "local-case-writes"
+
+
 async def run_case_activity(name: str, argument: Any, result_type: type[ResultT]) -> ResultT:
-    result: ResultT = await workflow.execute_activity(
+    result: ResultT
+    if workflow.patched(LOCAL_CASE_WRITES_PATCH):
+        result = await workflow.execute_local_activity(
+            name,
+            argument,
+            result_type=result_type,
+            start_to_close_timeout=CASE_ACTIVITY_TIMEOUT,
+            retry_policy=CASE_ACTIVITY_RETRY,
+        )
+        return result
+    result = await workflow.execute_activity(
         name,
         argument,
         result_type=result_type,
