@@ -68,7 +68,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CC_MODEL_CACHE_DIR=/opt/models \
     CC_LOG_JSON=true \
     HEALTHCHECK_URL=http://127.0.0.1:8000/healthz
-RUN useradd --system --uid 10001 --gid 0 --home-dir /app --shell /usr/sbin/nologin app
+# A writable home for the app's caches (quality exports, local keys in dev); /app stays read-only.
+RUN useradd --system --uid 10001 --gid 0 --create-home --home-dir /home/app --shell /usr/sbin/nologin app
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=baked-model /models /opt/models
