@@ -176,6 +176,8 @@ def test_api_probes_mean_alive_and_able_to_accept(
     [api] = containers(objects[("Deployment", "cc-api")])
     assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    config = objects[("ConfigMap", "cc-config")]["data"]
+    assert config["CC_AUTH_JWKS_URL"].startswith("https://"), "tokens are verified against the IdP's keys"
     service = objects[("Service", "cc-api")]
     assert service["spec"]["selector"] == objects[("Deployment", "cc-api")]["spec"]["selector"]["matchLabels"]
 
