@@ -183,3 +183,21 @@ def test_every_role_imports_from_the_shipped_files_and_runtime_dependencies_alon
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert not (build_context / "tests").exists() and not (build_context / ".git").exists()
+
+
+def test_the_model_files_stage_needs_only_what_it_copies(tmp_path: Path) -> None:
+    stage = stages()["model-files"]
+    copied = re.findall(r"^COPY (\S+)/ \1/$", stage, flags=re.MULTILINE)
+    assert sorted(copied) == ["classifier", "core"]
+    for package in copied:
+        shutil.copytree(REPO / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run(
+        [sys.executable, "-P", "-c", "import classifier.model_files as m; assert m.MODEL_SPECS"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'CMD ["python", "-m", "classifier.model_files"]' in stage
