@@ -94,6 +94,9 @@ class Admission:
         self._backlog: LlmBacklog | None = None
         self._read_at = -math.inf
         self._refresh: asyncio.Task[None] | None = None
+        # Starts sent to Temporal at once: a burst of hundreds of concurrent starts makes the
+        # server slower for all of them; the rest wait here, inside the same start timeout.
+        self.starts = asyncio.Semaphore(settings.admission_max_concurrent_starts)
 
     def backlog(self, client: Client) -> LlmBacklog | None:
         """The last reading; refreshed in the background, so no request waits for the RPC."""
@@ -224,16 +227,22 @@ async def _persist(
     workflow_input: MessageWorkflowInput,
 ) -> MessageOutcome | None:
     """Make sure the case workflow exists; returns the outcome when it had already finished."""
+    deadline = time.monotonic() + settings.admission_start_timeout_seconds
     try:
-        await client.start_workflow(
-            MessageWorkflow.run,
-            workflow_input,
-            id=workflow_id,
-            task_queue=settings.workflow_task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            rpc_timeout=timedelta(seconds=settings.admission_start_timeout_seconds),
-        )
+        async with asyncio.timeout(settings.admission_start_timeout_seconds), admission.starts:
+            await client.start_workflow(
+                MessageWorkflow.run,
+                workflow_input,
+                id=workflow_id,
+                task_queue=settings.workflow_task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                rpc_timeout=timedelta(seconds=max(0.1, deadline - time.monotonic())),
+            )
+    except TimeoutError as exc:
+        raise _not_persisted(
+            RPCError("start timed out", RPCStatusCode.DEADLINE_EXCEEDED, b""), admission
+        ) from exc
     except WorkflowAlreadyStartedError:
         return await _finished_outcome(client, settings, workflow_id)
     except RPCError as exc:

@@ -37,10 +37,11 @@ class Settings(BaseSettings):
     # decision, when this many requests already wait in one API process or the LLM queue's
     # backlog (read from Temporal, cached this long) exceeds the limit; refuse (429/503) only
     # when Temporal cannot start the case within the start timeout.
-    admission_max_waiting: int = Field(default=100, ge=0)
+    admission_max_waiting: int = Field(default=20, ge=0)
     admission_max_llm_backlog: int = Field(default=50, ge=0)
     admission_backlog_cache_seconds: float = Field(default=1.0, gt=0)
-    admission_start_timeout_seconds: float = Field(default=5.0, gt=0)
+    admission_start_timeout_seconds: float = Field(default=15.0, gt=0)
+    admission_max_concurrent_starts: int = Field(default=16, ge=1)
     admission_max_retry_after_seconds: int = Field(default=60, ge=1)
 
     # Database (PostgreSQL in production/CI; SQLite file is the zero-setup default for `make run`)

@@ -1,0 +1,1 @@
+"""Benchmarks and failure drills that start the stack they measure (`python -m bench --help`)."""
