@@ -524,6 +524,37 @@ def _name_spans(text: str) -> Iterator[_Span]:
                 yield span
                 break
     yield from _uncued_names(text, finder)
+    yield from _names_echoing_an_email(text, finder)
+
+
+_SENTENCE_START_NAME = re.compile(r"(?:^|(?<=[.!?])\s+)(?P<name>[^\W\d_]+(?:[ \t][^\W\d_]+)?)[ \t]*,")
+_EMAIL_LOCAL_PART = re.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
+
+
+def _names_echoing_an_email(text: str, finder: _NameFinder) -> Iterator[_Span]:
+    """ "... twice. Jane, jane@example.com": a clause-opening known given name followed by a comma,
+    and any word that repeats a part of an e-mail address's local part (jane.doe@ -> "Jane")."""
+    for match in _SENTENCE_START_NAME.finditer(text):
+        span = finder.name_at(match.start("name"), "greeting")
+        if span is not None and span.end == match.end("name"):
+            yield span
+    parts = {
+        _fold(part)
+        for local in _EMAIL_LOCAL_PART.findall(text)
+        for part in re.split(r"[._+\d-]+", local)
+        if len(part) >= 3
+    }
+    if not parts:
+        return
+    for word in _WORD.finditer(text):
+        if (
+            _fold(word.group()) in parts
+            and not finder.blocked(word)
+            and text[word.end() : word.end() + 1] != "@"
+        ):
+            if word.start() > 0 and text[word.start() - 1] in ".+_-":
+                continue  # inside the address itself, which the e-mail recognizer takes whole
+            yield _Span(word.start(), word.end(), "NAME")
 
 
 def _uncued_names(text: str, finder: _NameFinder) -> Iterator[_Span]:

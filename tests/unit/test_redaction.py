@@ -342,3 +342,8 @@ def test_card_after_customer_number_is_a_card_and_plain_customer_numbers_are_acc
 )
 def test_checksum_validated_national_ids(text: str, secret: str) -> None:
     _assert_redacted(text, "NATIONAL_ID", secret)
+
+
+def test_readme_example_loses_the_name_that_echoes_the_email() -> None:
+    result = redact("Please cancel order 88231, I ordered it twice. Jane, jane@example.com")
+    assert result.text == "Please cancel order 88231, I ordered it twice. [NAME], [EMAIL]"
