@@ -196,6 +196,7 @@ class Stack:
         extra = {
             "CC_WORKER_ROLES": _json_list(spec.roles),
             "CC_WORKER_METRICS_PORT": str(free_port()),
+            "CC_WORKER_APP_METRICS_PORT": str(free_port()),
             **spec.env,
         }
         if self.options.worker_db_port is not None:
