@@ -159,6 +159,7 @@ def install_problem_openapi(app: FastAPI) -> None:
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
                 _declare_problems(operation)
+        _declare_links(schema)
         app.openapi_schema = schema
         return schema
 
@@ -195,3 +196,42 @@ def _declare_problems(operation: dict[str, Any]) -> None:
                 responses[status].pop("headers")
         else:
             responses[status] = response
+
+
+# Follow-up operations a client (and schemathesis' stateful phase) can take with a response's ids.
+_LINKS = {
+    ("/v1/messages", "post", ("200", "202")): (
+        "$response.body#/case_id",
+        "case_id",
+        [
+            ("/v1/cases/{case_id}", "get", "GetCase"),
+            ("/v1/cases/{case_id}/triage", "post", "TriageCase"),
+            ("/v1/cases/{case_id}/decision", "post", "DecideSafetyCase"),
+            ("/v1/cases/{case_id}/ticket", "post", "UpdateTicket"),
+        ],
+    ),
+    ("/v1/admin/api-keys", "post", ("201",)): (
+        "$response.body#/record/key_id",
+        "key_id",
+        [("/v1/admin/api-keys/{key_id}", "delete", "RevokeApiKey")],
+    ),
+}
+
+
+def _declare_links(schema: dict[str, Any]) -> None:
+    paths: dict[str, Any] = schema.get("paths", {})
+    for (path, method, statuses), (expression, parameter, targets) in _LINKS.items():
+        source = paths.get(path, {}).get(method)
+        if source is None:
+            continue
+        links = {
+            name: {
+                "operationId": paths[target][target_method]["operationId"],
+                "parameters": {parameter: expression},
+            }
+            for target, target_method, name in targets
+            if target_method in paths.get(target, {})
+        }
+        for status in statuses:
+            if status in source.get("responses", {}):
+                source["responses"][status]["links"] = links

@@ -144,7 +144,10 @@ async def test_service_request_opens_a_ticket_that_an_agent_resolves(stack: Stac
         "safety_guard",
         "acceptance_policy",
     ]
-    assert case["decision_path"][0]["observed"]["redactions"] == {"EMAIL": 1}
+    # The intake caller gets no internals; the agent's view of the case has the full path.
+    assert all("observed" not in step for step in case["decision_path"])
+    full = (await stack.http.get(f"/v1/cases/{case['case_id']}")).json()["decision_path"]
+    assert full[0]["observed"]["redactions"] == {"EMAIL": 1}
     case_id = case["case_id"]
 
     again = await post(stack, "Please cancel order 88231, my email is jane.doe@example.com", **body)

@@ -45,6 +45,8 @@ pytestmark = [pytest.mark.integration]
 # Examples per operation and generation mode (9 operations x (positive + negative)): a few hundred.
 POSITIVE_EXAMPLES = 25
 NEGATIVE_EXAMPLES = 10
+# Stateful phase: scenarios of up to 4 linked calls (post a message, then act on its case).
+STATEFUL_SCENARIOS = 15
 
 
 @dataclass
@@ -205,12 +207,49 @@ def _fuzz(base_url: str, headers: dict[str, str]) -> tuple[int, list[str], list[
     return calls, failures, accepted
 
 
+def _stateful(base_url: str, headers: dict[str, str]) -> list[tuple[str, int]]:
+    """Schemathesis' stateful phase: chains of calls along the document's links (message -> case).
+
+    Returns (operation, status) of every call made.
+    """
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    made: list[tuple[str, int]] = []
+
+    class AuthorizedCalls(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"base_url": base_url, "headers": headers, "timeout": 60}
+
+        def after_call(self, response: Any, case: schemathesis.Case) -> None:
+            made.append((case.operation.label, response.status_code))
+
+        def validate_response(
+            self, response: Any, case: schemathesis.Case, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    AuthorizedCalls.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=4,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+    )
+    return made
+
+
 async def test_schemathesis_finds_no_server_error_and_no_response_outside_the_schema(
     live_api: LiveApi, pg_engine: AsyncEngine
 ) -> None:
     headers = bearer("fuzzer", "intake", "agent", "safety_reviewer", "supervisor", "admin")
     calls, failures, accepted = await asyncio.to_thread(_fuzz, live_api.base_url, headers)
     assert not failures, "\n\n".join(failures)
+    chained = await asyncio.to_thread(_stateful, live_api.base_url, headers)
+    # The links were followed: some action reached a case the same scenario had created.
+    assert any(
+        label.startswith(("GET /v1/cases/", "POST /v1/cases/")) and status != 404 for label, status in chained
+    ), chained
     assert calls >= 100, calls
     # Whatever the generator sent, an accepted message ends in a durable case.
     assert accepted
