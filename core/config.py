@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     admission_max_waiting: int = Field(default=20, ge=0)
     admission_max_llm_backlog: int = Field(default=50, ge=0)
     admission_backlog_cache_seconds: float = Field(default=1.0, gt=0)
-    admission_start_timeout_seconds: float = Field(default=15.0, gt=0)
+    admission_start_timeout_seconds: float = Field(default=60.0, gt=0)
     admission_max_concurrent_starts: int = Field(default=16, ge=1)
     admission_max_retry_after_seconds: int = Field(default=60, ge=1)
 
