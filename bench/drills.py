@@ -73,8 +73,19 @@ async def check_cases(stack: Stack, case_ids: list[str]) -> dict[str, Any]:
         uncategorised = [row for row in rows if row["category"] is None]
         ticket_due = [r for r in rows if r["route"] == "service_action"]
         report_due = [r for r in rows if r["route"] == "safety_compliance"]
+        failed = await stack.rows(
+            "SELECT count(DISTINCT case_id) AS n FROM audit_events WHERE case_id = ANY(:ids)"
+            " AND step = 'llm_classification' AND decision = 'failed'",
+            ids=case_ids,
+        )
+        routes: dict[str, int] = {}
+        for row in rows:
+            routes[str(row["route"])] = routes.get(str(row["route"]), 0) + 1
         summary = {
             "accepted": len(case_ids),
+            "routes": dict(sorted(routes.items())),
+            # Classification gave up after its retries: the case went to an agent (human triage).
+            "classification_failed_to_triage": int(failed[0]["n"]),
             "cases": len(rows),
             "missing_cases": len(missing),
             "duplicate_cases": len(rows) - len(by_case),
