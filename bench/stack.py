@@ -58,6 +58,16 @@ async def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes]
     raise TimeoutError(f"127.0.0.1:{port} not reachable after {timeout}s")
 
 
+def default_admin_url() -> str:
+    """Where to create the bench database: CC_BENCH_ADMIN_DATABASE_URL, else the test server's."""
+    if "CC_BENCH_ADMIN_DATABASE_URL" in os.environ:
+        return os.environ["CC_BENCH_ADMIN_DATABASE_URL"]
+    if "CC_TEST_DATABASE_URL" in os.environ:
+        url = make_url(os.environ["CC_TEST_DATABASE_URL"]).set(database="postgres")
+        return url.render_as_string(hide_password=False)
+    return DEFAULT_ADMIN_URL
+
+
 @dataclass
 class WorkerSpec:
     """One worker process: its roles and extra `CC_*` settings (e.g. a fixed-latency LLM)."""
@@ -74,9 +84,7 @@ class StackOptions:
     api_env: Mapping[str, str] = field(default_factory=dict)
     # Point the workers' database URL at this port instead of 5432 (a proxy the drill controls).
     worker_db_port: int | None = None
-    admin_database_url: str = field(
-        default_factory=lambda: os.environ.get("CC_BENCH_ADMIN_DATABASE_URL", DEFAULT_ADMIN_URL)
-    )
+    admin_database_url: str = field(default_factory=lambda: default_admin_url())
 
 
 class Stack:
