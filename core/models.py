@@ -660,3 +660,68 @@ class CaseListPage(BaseModel):
 
 
 CaseView.model_rebuild()
+
+
+# --------------------------------------------------------------------------- data-subject rights
+
+ErasureMode = Literal["data_subject_request", "retention"]
+ErasureOutcome = Literal["erased", "already_erased", "retained_legal_obligation", "not_found"]
+
+
+class ErasureRequestBody(ApiBody):
+    """POST /v1/admin/erasures: whose personal data to erase. Exactly one of the two ids."""
+
+    customer_id: StrictStr | None = Field(default=None, min_length=1, max_length=128)
+    case_id: StrictStr | None = Field(default=None, min_length=1, max_length=64)
+    # Where the request came from (ticket or letter reference); redacted before it is stored.
+    reference: StrictStr = Field(min_length=1, max_length=200)
+
+
+class ErasureRequest(FrozenModel):
+    """Erasure workflow input: the customer is named only by pseudonym."""
+
+    request_id: str
+    customer_pseudonym: str | None = None
+    case_id: str | None = None
+    requested_by: str
+    reference: str
+
+
+class CaseErasure(FrozenModel):
+    case_id: str
+    outcome: ErasureOutcome
+    # What was erased (table.column), or why the case was kept.
+    erased: list[str] = Field(default_factory=list)
+    kept_because: str | None = None
+
+
+class ErasureResult(FrozenModel):
+    request_id: str
+    cases: list[CaseErasure]
+
+
+class CaseErasureOrder(FrozenModel):
+    """Activity input: erase one case's personal data."""
+
+    case_id: str
+    mode: ErasureMode
+    actor: str
+    request_id: str
+    reference: str
+
+
+class RetentionPurgeInput(FrozenModel):
+    retention_days: int = Field(ge=1)
+    batch_size: int = Field(default=200, ge=1, le=1000)
+
+
+class RetentionBatch(FrozenModel):
+    """Activity input: the next cases whose retention period ended before `cutoff`."""
+
+    cutoff: datetime
+    limit: int
+
+
+class RetentionPurgeResult(FrozenModel):
+    cutoff: datetime
+    purged_cases: int

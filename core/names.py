@@ -6,12 +6,18 @@ import uuid
 
 CLASSIFY_ACTIVITY = "classify_message"
 
-# Fixed namespace so that the same message_id always maps to the same case id.
+# Fixed namespace so that the same (tenant, channel, message_id) always maps to the same case id.
 _CASE_NAMESPACE = uuid.UUID("6f1c3c52-6a0e-4c55-9a43-3f7d3f0b8d21")
 
 
-def case_id_for(message_id: str) -> str:
-    return str(uuid.uuid5(_CASE_NAMESPACE, message_id))
+def case_id_for(message_id: str, *, channel: str, tenant: str) -> str:
+    """The case a message belongs to: a retry on the same channel finds the same case.
+
+    Message ids are only unique within one channel's system (chat, email, telephony) and one
+    tenant, so both are part of the identity. The unit separator cannot occur in any of the
+    three (API validation), which keeps ("a", "b:c") and ("a:b", "c") apart.
+    """
+    return str(uuid.uuid5(_CASE_NAMESPACE, "\x1f".join((tenant, channel, message_id))))
 
 
 def message_workflow_id(case_id: str) -> str:
@@ -47,3 +53,14 @@ def audit_key(case_id: str, step: str, sequence: int) -> str:
 
 def notification_key(case_id: str, purpose: str) -> str:
     return f"{case_id}:notify:{purpose}"
+
+
+# Data-subject erasure and the retention purge (activities/personal_data.py, temporal_workflows/retention.py).
+FIND_CUSTOMER_CASES_ACTIVITY = "find_cases_for_erasure"
+ERASE_CASE_ACTIVITY = "erase_case_personal_data"
+PURGE_EXPIRED_BATCH_ACTIVITY = "purge_expired_personal_data"
+RETENTION_ACTOR = "retention-policy"
+
+
+def erasure_workflow_id(request_id: str) -> str:
+    return f"erasure-{request_id}"

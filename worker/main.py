@@ -38,6 +38,7 @@ from core.temporal_client import connect
 from temporal_workflows.categories import ALL_WORKFLOWS
 from temporal_workflows.message import MessageWorkflow
 from temporal_workflows.quality import QualityReportWorkflow
+from worker.data_rights import DATA_RIGHTS_WORKFLOWS, data_rights_activities, ensure_retention_schedule
 from worker.observability import (
     metrics_runtime,
     worker_interceptors,
@@ -49,7 +50,7 @@ log = get_logger(__name__)
 
 
 def workflow_classes() -> list[type]:
-    return [MessageWorkflow, *ALL_WORKFLOWS, QualityReportWorkflow]
+    return [MessageWorkflow, *ALL_WORKFLOWS, QualityReportWorkflow, *DATA_RIGHTS_WORKFLOWS]
 
 
 def build_workers(
@@ -136,6 +137,8 @@ async def serve(settings: Settings) -> None:
             pool_timeout=settings.db_pool_timeout_seconds,
         )
         case_activities = build_case_activities(settings, engine).definitions()
+        case_activities += data_rights_activities(engine)
+        await ensure_retention_schedule(client, settings)
     try:
         async with AsyncExitStack() as stack:
             if engine is not None:

@@ -88,11 +88,15 @@ class CaseRow(Base):
     """One row per case; the latest status lives here, the history in `audit_events`."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_category_created_at", "status", "category", "created_at"),)
+    __table_args__ = (
+        Index("ix_cases_status_category_created_at", "status", "category", "created_at"),
+        UniqueConstraint("channel", "message_id"),
+    )
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    # Unique so that a redelivered inbound message can never open a second case.
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    # Unique per channel (migration 0005): message ids come from each channel's own system, and
+    # a redelivered inbound message can never open a second case.
+    message_id: Mapped[str] = mapped_column(String(200))
     workflow_id: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(16))
     customer_id: Mapped[str | None] = mapped_column(String(200))
@@ -106,6 +110,9 @@ class CaseRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Set when the case's personal data was erased (data-subject request) or purged (retention).
+    personal_data_erased_at: Mapped[datetime | None]
+    erasure_reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditEventRow(Base):

@@ -47,7 +47,7 @@ async def post_message(
     if caller.channel is not None and caller.channel is not body.channel:
         raise ProblemError(403, "Forbidden", f"This API key may only post {caller.channel.value} messages.")
     message_id = body.message_id or f"gen-{uuid.uuid4()}"
-    case_id = case_id_for(message_id)
+    case_id = case_id_for(message_id, channel=body.channel.value, tenant=settings.tenant_id)
     workflow_id = message_workflow_id(case_id)
     bind_log_context(case_id=case_id, workflow_id=workflow_id)
     redacted = redact(body.text)
