@@ -33,6 +33,7 @@ class FakeOllama:
         self.mode: LlmMode = "ok"
         self.calls: dict[str, int] = {"ok": 0, "error": 0, "hang": 0}
         self._backend = FakeBackend()
+        self._stopping = asyncio.Event()
 
     async def chat(self, request: Request) -> JSONResponse:
         body = await request.json()
@@ -41,7 +42,10 @@ class FakeOllama:
         if mode == "error":
             return JSONResponse({"error": "model runner has unexpectedly stopped"}, status_code=500)
         if mode == "hang":
-            await asyncio.sleep(3600)
+            # Longer than any client timeout; released when the server stops.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=3600)
+            return JSONResponse({"error": "stopping"}, status_code=503)
         reply = self._backend.complete(
             LLMRequest(
                 messages=body["messages"],
@@ -82,6 +86,7 @@ class FakeOllama:
         try:
             yield self
         finally:
+            self._stopping.set()
             server.should_exit = True
             await asyncio.wait_for(task, timeout=10)
 
