@@ -22,8 +22,8 @@ from api.routes import admin, agent, api_keys, cases, health, messages
 from api.security import Authenticator
 from core.config import Settings, get_settings
 from core.logging import configure_logging
-from core.telemetry import configure_tracing
 from core.redaction import warm_up
+from core.telemetry import configure_tracing
 from core.temporal_client import connect
 
 
