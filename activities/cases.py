@@ -24,6 +24,7 @@ from core.models import (
     AdverseEventReport,
     AuditEntry,
     CaseIntake,
+    CasePriorityChange,
     CaseStatusChange,
     KnowledgeAnswer,
     KnowledgeQuery,
@@ -48,6 +49,7 @@ from core.names import (
     OPEN_ADVERSE_EVENT_REPORT_ACTIVITY,
     RECORD_CASE_ACTIVITY,
     RECORD_SAFETY_DECISION_ACTIVITY,
+    SET_CASE_PRIORITY_ACTIVITY,
     SET_CASE_STATUS_ACTIVITY,
     SUBMIT_TO_SAFETY_DATABASE_ACTIVITY,
     audit_key,
@@ -90,6 +92,7 @@ class CaseActivities:
             self.record_safety_decision,
             self.submit_to_safety_database,
             self.notify,
+            self.set_case_priority,
         ]
 
     @activity.defn(name=RECORD_CASE_ACTIVITY)
@@ -127,6 +130,10 @@ class CaseActivities:
         await self._cases.set_status(
             change.case_id, change.status, category=change.category, route=change.route
         )
+
+    @activity.defn(name=SET_CASE_PRIORITY_ACTIVITY)
+    async def set_case_priority(self, change: CasePriorityChange) -> None:
+        await self._cases.set_priority(change)
 
     @activity.defn(name=ANSWER_FROM_KB_ACTIVITY)
     async def answer_from_knowledge_base(self, query: KnowledgeQuery) -> KnowledgeAnswer:

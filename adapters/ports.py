@@ -16,6 +16,7 @@ from core.models import (
     AdverseEventStatus,
     ApiKeyRecord,
     AuditEntry,
+    CasePriorityChange,
     CaseRecord,
     CaseStatus,
     CaseSummary,
@@ -68,6 +69,9 @@ class CaseStore(Protocol):
     ) -> None:
         """Move the case to `status`; `None` keeps the stored category/route/confidence."""
 
+    async def set_priority(self, change: CasePriorityChange) -> None:
+        """Place the case in the work queue: possible safety cases first, by regulatory due date."""
+
     async def append_audit(self, entry: AuditEntry) -> bool:
         """Append to the case's audit trail; False when `(case_id, key)` was already written."""
 
@@ -84,7 +88,8 @@ class CaseStore(Protocol):
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CaseSummary], int]:
-        """A page of cases and the total: safety review first, then open cases, newest first."""
+        """A page of cases and the total: open possible safety cases first (earliest regulatory due
+        date, then review deadline), then other open cases, newest first."""
 
 
 class TicketingPort(Protocol):

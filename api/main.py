@@ -18,7 +18,7 @@ from adapters.ports import ApiKeyStore, CaseStore
 from api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from api.observability import install_observability
 from api.problems import install_problem_handlers, install_problem_openapi
-from api.routes import admin, agent, api_keys, cases, health, messages
+from api.routes import admin, admin_reclassify, agent, api_keys, cases, health, messages
 from api.security import Authenticator
 from core.config import Settings, get_settings
 from core.logging import configure_logging
@@ -80,6 +80,7 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(api_keys.router)
     app.include_router(admin.router)
+    app.include_router(admin_reclassify.router)
     app.include_router(health.router)
     install_observability(app, app_settings)
     app.mount("/metrics", make_asgi_app())

@@ -54,6 +54,10 @@ class CaseStatus(StrEnum):
     submitted = "submitted"
     closed = "closed"
     failed = "failed"
+    # The LLM pool is down or saturated: the case waits durably and is classified when it returns.
+    awaiting_classification = "awaiting_classification"
+    # A system of record refused a write that no retry can fix: an operator must look at it.
+    needs_attention = "needs_attention"
 
 
 class FrozenModel(BaseModel):
@@ -237,6 +241,9 @@ class CaseTimers(FrozenModel):
     review_deadline: timedelta = timedelta(hours=72)
     # Minimum knowledge-base score for answering without a human (adapters.knowledge_base).
     kb_min_score: float = Field(default=0.35, ge=0.0, le=1.0)
+    # A possible safety case waiting in human triage: reminder, then a supervisor (every round).
+    triage_reminder: timedelta = timedelta(hours=1)
+    triage_deadline: timedelta = timedelta(hours=4)
 
 
 class CaseRef(FrozenModel):
@@ -423,6 +430,7 @@ TicketPriority = Literal["low", "normal", "high", "urgent"]
 TicketStatus = Literal["open", "in_progress", "resolved", "escalated"]
 AdverseEventStatus = Literal["open", "confirmed", "escalated", "rejected", "submitted"]
 NotificationAudience = Literal["customer", "safety_team", "supervisor", "agent"]
+CasePriority = Literal["safety", "normal"]
 
 
 class CaseRecord(FrozenModel):
@@ -460,6 +468,11 @@ class CaseSummary(FrozenModel):
     updated_at: datetime
     closed_at: datetime | None
     needs_safety_review: bool
+    # "safety" for every possible safety case (safety review or triage with a safety signal).
+    priority: CasePriority = "normal"
+    # Regulatory due date (day zero = receipt) and the current review round's SLA deadline.
+    regulatory_due_date: date | None = None
+    review_due_at: datetime | None = None
 
 
 class AuditEntry(FrozenModel):
@@ -571,6 +584,70 @@ class CaseStatusChange(FrozenModel):
     status: CaseStatus
     category: Category | None = None
     route: Route | None = None
+
+
+class CasePriorityChange(FrozenModel):
+    """Where the case stands in the work queue: a possible safety case goes first, by due date."""
+
+    case_id: str = Field(min_length=1, max_length=64)
+    priority: CasePriority
+    regulatory_due_date: date | None = None
+    review_due_at: datetime | None = None
+
+
+class GuardCheckInput(FrozenModel):
+    """The safety guard alone (no LLM): what the workflow runs while the LLM pool is unavailable."""
+
+    case_id: str
+    redacted_text: str
+
+
+class RouteRequest(FrozenModel):
+    """`decide_route` input: the classification and the workflow time the decision is made at."""
+
+    outcome: ClassificationOutcome
+    decided_at: datetime
+
+
+class GuardCheckOutcome(FrozenModel):
+    guard: GuardResult
+    guard_version: str
+
+
+class ReclassifyRequest(FrozenModel):
+    """An operator asks a case waiting for classification or triage to be classified again."""
+
+    requested_by: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+    # The LLM pool's task queue (a triage workflow does not know it otherwise).
+    llm_task_queue: str | None = None
+
+
+class ReclassifyBody(ApiBody):
+    """Body of POST /v1/admin/reclassify."""
+
+    case_ids: list[str] = Field(min_length=1, max_length=500)
+    reason: str = Field(default="", max_length=2000)
+
+
+class ReclassifyResult(BaseModel):
+    case_id: str
+    # requested: sent to the workflow; not_waiting: neither classifying nor in triage; not_found.
+    outcome: Literal["requested", "not_waiting", "not_found"]
+    workflow_id: str | None = None
+
+
+class ReclassifyResponse(BaseModel):
+    results: list[ReclassifyResult]
+
+
+class CaseFailure(FrozenModel):
+    """A write that cannot succeed: recorded on the case so that a person sees it."""
+
+    case_id: str = Field(min_length=1, max_length=64)
+    error_type: str = Field(max_length=200)
+    message: str = Field(max_length=2000)
+    workflow: str = Field(max_length=200)
 
 
 class KnowledgeQuery(FrozenModel):

@@ -45,6 +45,11 @@ OPEN_ADVERSE_EVENT_REPORT_ACTIVITY = "open_adverse_event_report"
 RECORD_SAFETY_DECISION_ACTIVITY = "record_safety_decision"
 SUBMIT_TO_SAFETY_DATABASE_ACTIVITY = "submit_to_safety_database"
 NOTIFY_ACTIVITY = "notify"
+SET_CASE_PRIORITY_ACTIVITY = "set_case_priority"
+# The safety guard without the LLM, on the workflow task queue (activities/guard.py).
+CHECK_SAFETY_GUARD_ACTIVITY = "check_safety_guard"
+# The acceptance policy as a local activity: the route is recorded in history (activities/routing.py).
+DECIDE_ROUTE_ACTIVITY = "decide_route"
 
 
 def audit_key(case_id: str, step: str, sequence: int) -> str:

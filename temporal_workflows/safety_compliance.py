@@ -37,12 +37,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from temporal_workflows.case_trail import CaseTrail, run_case_activity
     from temporal_workflows.informational import InformationalWorkflow
+    from temporal_workflows.safety_clock import ReviewClock, review_deadline, set_priority
     from temporal_workflows.service_action import ServiceActionWorkflow
 
 REROUTE_WORKFLOWS: dict[Category, type] = {
     Category.informational: InformationalWorkflow,
     Category.service_action: ServiceActionWorkflow,
 }
+
+# Reminders and a supervisor deadline in every review round; priority and due date in the queue.
+SAFETY_CLOCK_PATCH = "safety-review-clock-every-round"
 
 REPORT_STATUS_FOR_DECISION: dict[str, AdverseEventStatus] = {
     "confirm": "confirmed",
@@ -96,6 +100,49 @@ class SafetyComplianceWorkflow:
         )
         await trail.set_status(CaseStatus.awaiting_safety_review, f"report {report.report_id} awaits review")
         await self._announce_round(trail, report)
+        if workflow.patched(SAFETY_CLOCK_PATCH):
+            await self._review_on_clock(case, trail, report)
+        else:
+            await self._review_without_round_deadlines(case, trail, report)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return trail.snapshot
+
+    async def _review_on_clock(self, case: CaseRef, trail: CaseTrail, report: AdverseEventReport) -> None:
+        """Every review round gets reminders and a supervisor deadline; the queue shows the due date."""
+        due_date = report.regulatory_due_date
+        deadline_at = review_deadline(workflow.now(), case.timers.review_deadline, due_date)
+        trail.note(review_deadline_at=deadline_at.isoformat())
+        await set_priority(trail, due_date, deadline_at)
+
+        async def overdue() -> None:
+            await trail.set_status(CaseStatus.escalated, "review deadline passed without a decision")
+
+        clock = ReviewClock(
+            trail,
+            name="safety_review",
+            audience="safety_team",
+            reminder_every=case.timers.review_reminder,
+            deadline_at=deadline_at,
+            describe=lambda: f"Report {report.report_id} (due {due_date})",
+            on_deadline=overdue,
+        )
+        while True:
+            await clock.wait(lambda: self._pending is not None)
+            decision = self._pending
+            assert decision is not None
+            finished = await self._apply(case, trail, report, decision)
+            self._pending = None
+            if finished:
+                return
+            deadline_at = review_deadline(workflow.now(), case.timers.review_deadline, due_date)
+            clock.new_round(self._review_round, deadline_at)
+            trail.note(review_deadline_at=deadline_at.isoformat())
+            await set_priority(trail, due_date, deadline_at)
+
+    async def _review_without_round_deadlines(
+        self, case: CaseRef, trail: CaseTrail, report: AdverseEventReport
+    ) -> None:
+        """Before SAFETY_CLOCK_PATCH: one deadline per case, one reminder per round (replay only)."""
         # Escalate after the review deadline, and in any case the day before the regulatory due date.
         due_eve = datetime.combine(
             report.regulatory_due_date - timedelta(days=1), time(), tzinfo=timezone.utc
@@ -144,8 +191,6 @@ class SafetyComplianceWorkflow:
                 break
             # A new round gets its own reminder period.
             reminder_at, reminded = workflow.now() + case.timers.review_reminder, False
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return trail.snapshot
 
     async def _announce_round(self, trail: CaseTrail, report: AdverseEventReport) -> None:
         await trail.notify(

@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
 from activities.classification import ClassificationActivities
+from activities.routing import RoutingActivities
 from adapters.db.case_store import SqlCaseStore
 from adapters.db.engine import create_engine_from_url, session_factory
 from adapters.db.migrate import upgrade_to_head
@@ -59,8 +60,12 @@ def build_workers(
     pipeline: ClassificationPipeline | None,
     activities: Sequence[Any] = (),
     llm_executor: ThreadPoolExecutor | None = None,
+    routing: RoutingActivities | None = None,
 ) -> list[Worker]:
-    """Workers for the configured roles; `pipeline` is required for the LLM role."""
+    """Workers for the configured roles; `pipeline` is required for the LLM role.
+
+    `routing` (guard without the LLM, the acceptance policy) runs on the workflow queue.
+    """
     workers: list[Worker] = []
     if "workflows" in settings.worker_roles:
         workers.append(
@@ -69,7 +74,7 @@ def build_workers(
                 task_queue=settings.workflow_task_queue,
                 workflows=workflow_classes(),
                 interceptors=worker_interceptors(),
-                activities=list(activities),
+                activities=[*activities, *(routing or RoutingActivities()).definitions()],
                 # At most one DB connection per activity: slots sized to the pool (worker/sizing.py).
                 max_concurrent_activities=settings.workflow_max_concurrent_activities,
                 max_concurrent_workflow_tasks=settings.workflow_max_concurrent_workflow_tasks,

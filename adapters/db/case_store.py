@@ -16,6 +16,7 @@ from adapters.db.tables import AuditEventRow, CaseRow
 from adapters.ports import ConflictingRecordError, RecordNotFoundError
 from core.models import (
     AuditEntry,
+    CasePriorityChange,
     CaseRecord,
     CaseStatus,
     CaseSummary,
@@ -94,6 +95,16 @@ class SqlCaseStore(SqlAdapter):
                 now=self._clock(),
             )
 
+    async def set_priority(self, change: CasePriorityChange) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.get(CaseRow, change.case_id, with_for_update=True)
+            if row is None:
+                raise RecordNotFoundError(f"case {change.case_id!r} does not exist")
+            row.priority = change.priority
+            row.regulatory_due_date = change.regulatory_due_date
+            row.review_due_at = change.review_due_at
+            row.updated_at = self._clock()
+
     async def append_audit(self, entry: AuditEntry) -> bool:
         values = entry.model_dump(mode="json")  # `observed` must be JSON-serialisable
         values["at"] = entry.at
@@ -150,16 +161,27 @@ class SqlCaseStore(SqlAdapter):
             filters.append(CaseRow.status == status.value)
         if category is not None:
             filters.append(CaseRow.category == category.value)
-        # Work queue order: what a pharmacovigilance reviewer must see, then unfinished work.
+        # Work queue order: open possible safety cases by regulatory due date (the clock runs from
+        # receipt), then the review deadline; then unfinished work, newest first; closed last.
+        open_case = CaseRow.closed_at.is_(None)
         urgency = case(
+            (open_case & (CaseRow.priority == "safety"), 0),
             (CaseRow.status == CaseStatus.awaiting_safety_review.value, 0),
-            (CaseRow.closed_at.is_(None), 1),
+            (open_case, 1),
             else_=2,
         )
+        due_first = case((urgency == 0, CaseRow.regulatory_due_date), else_=None)
+        deadline_first = case((urgency == 0, CaseRow.review_due_at), else_=None)
         page_query = (
             select(CaseRow)
             .where(*filters)
-            .order_by(urgency, CaseRow.created_at.desc(), CaseRow.case_id.desc())
+            .order_by(
+                urgency,
+                due_first.asc().nulls_last(),
+                deadline_first.asc().nulls_last(),
+                CaseRow.created_at.desc(),
+                CaseRow.case_id.desc(),
+            )
             .limit(limit)
             .offset(offset)
         )
@@ -215,4 +237,7 @@ def _summary(row: CaseRow) -> CaseSummary:
         updated_at=row.updated_at,
         closed_at=row.closed_at,
         needs_safety_review=row.status == CaseStatus.awaiting_safety_review.value,
+        priority="safety" if row.priority == "safety" else "normal",
+        regulatory_due_date=row.regulatory_due_date,
+        review_due_at=row.review_due_at,
     )

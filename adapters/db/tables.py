@@ -91,6 +91,7 @@ class CaseRow(Base):
     __table_args__ = (
         Index("ix_cases_status_category_created_at", "status", "category", "created_at"),
         UniqueConstraint("channel", "message_id"),
+        Index("ix_cases_priority_regulatory_due_date", "priority", "regulatory_due_date"),
     )
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -113,6 +114,10 @@ class CaseRow(Base):
     # Set when the case's personal data was erased (data-subject request) or purged (retention).
     personal_data_erased_at: Mapped[datetime | None]
     erasure_reason: Mapped[str | None] = mapped_column(String(32))
+    # Work-queue placement of possible safety cases (migration 0006).
+    priority: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
+    regulatory_due_date: Mapped[date | None] = mapped_column(Date)
+    review_due_at: Mapped[datetime | None]
 
 
 class AuditEventRow(Base):

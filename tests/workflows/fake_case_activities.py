@@ -17,6 +17,7 @@ from core.models import (
     AdverseEventReport,
     AuditEntry,
     CaseIntake,
+    CasePriorityChange,
     CaseStatus,
     CaseStatusChange,
     KnowledgeAnswer,
@@ -42,6 +43,7 @@ from core.names import (
     OPEN_ADVERSE_EVENT_REPORT_ACTIVITY,
     RECORD_CASE_ACTIVITY,
     RECORD_SAFETY_DECISION_ACTIVITY,
+    SET_CASE_PRIORITY_ACTIVITY,
     SET_CASE_STATUS_ACTIVITY,
     SUBMIT_TO_SAFETY_DATABASE_ACTIVITY,
 )
@@ -58,6 +60,10 @@ class FakeCaseActivities:
         self.notifications: list[Notification] = []
         self.ticket_changes: list[TicketChange] = []
         self.audit: list[AuditEntry] = []
+        self.priorities: list[CasePriorityChange] = []
+        self.notified_at: list[datetime] = []
+        # Raise this (e.g. a non-retryable ApplicationError) from the next create_ticket call.
+        self.ticket_error: BaseException | None = None
 
     def definitions(self) -> list[Callable[..., Any]]:
         return [
@@ -72,6 +78,7 @@ class FakeCaseActivities:
             self.record_safety_decision,
             self.submit_to_safety_database,
             self.notify,
+            self.set_case_priority,
         ]
 
     def names(self) -> list[str]:
@@ -96,6 +103,11 @@ class FakeCaseActivities:
         self.calls.append((SET_CASE_STATUS_ACTIVITY, change))
         self.statuses.append(change.status)
 
+    @activity.defn(name=SET_CASE_PRIORITY_ACTIVITY)
+    async def set_case_priority(self, change: CasePriorityChange) -> None:
+        self.calls.append((SET_CASE_PRIORITY_ACTIVITY, change))
+        self.priorities.append(change)
+
     @activity.defn(name=ANSWER_FROM_KB_ACTIVITY)
     async def answer_from_knowledge_base(self, query: KnowledgeQuery) -> KnowledgeAnswer:
         self.calls.append((ANSWER_FROM_KB_ACTIVITY, query))
@@ -116,6 +128,8 @@ class FakeCaseActivities:
     @activity.defn(name=CREATE_TICKET_ACTIVITY)
     async def create_ticket(self, request: TicketRequest) -> Ticket:
         self.calls.append((CREATE_TICKET_ACTIVITY, request))
+        if self.ticket_error is not None:
+            raise self.ticket_error
         return Ticket(
             ticket_id="TCK-TEST",
             case_id=request.case_id,
@@ -184,6 +198,8 @@ class FakeCaseActivities:
     async def notify(self, notification: Notification) -> NotificationReceipt:
         self.calls.append((NOTIFY_ACTIVITY, notification))
         self.notifications.append(notification)
+        # Server time of the request (virtual on the time-skipping server): when a human was told.
+        self.notified_at.append(activity.info().current_attempt_scheduled_time)
         return NotificationReceipt(
             notification_id=f"NTF-{len(self.notifications)}", created_at=FIXED_NOW, duplicate=False
         )

@@ -7,14 +7,16 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.routing import RoutingActivities
 from classifier.backends.fake import FakeBackend
 from classifier.pipeline import ClassificationPipeline
 from classifier.policy import load_thresholds
@@ -35,7 +37,9 @@ from core.models import (
     TicketUpdate,
 )
 from core.names import child_workflow_id, message_workflow_id
-from temporal_workflows.message import MessageWorkflow
+from core.temporal_client import build_data_converter
+from core.temporal_dev import TEMPORAL_TEST_SERVER
+from temporal_workflows.message import CLASSIFY_PATIENCE, MessageWorkflow
 from temporal_workflows.safety_compliance import SafetyComplianceWorkflow
 from temporal_workflows.service_action import ServiceActionWorkflow
 from tests.workflows.fake_case_activities import FakeCaseActivities
@@ -66,7 +70,12 @@ async def running_worker(
     fakes = case_activities or FakeCaseActivities()
     with ThreadPoolExecutor(max_workers=1) as executor:
         workers: list[Worker] = build_workers(
-            client, settings, pipeline=pipeline, llm_executor=executor, activities=fakes.definitions()
+            client,
+            settings,
+            pipeline=pipeline,
+            llm_executor=executor,
+            activities=fakes.definitions(),
+            routing=RoutingActivities(guard, "test-guard"),
         )
         async with workers[0], workers[1]:
             yield
@@ -82,6 +91,16 @@ async def child_started(child: WorkflowHandle[Any, Any]) -> None:
             pass
         await asyncio.sleep(0.05)
     raise AssertionError("the category workflow never started")
+
+
+async def classified(handle: WorkflowHandle[MessageWorkflow, MessageOutcome]) -> MessageOutcome:
+    """The routing decision, read by query (an update sent long before it is ready may time out)."""
+    for _ in range(200):
+        outcome = await handle.query(MessageWorkflow.outcome)
+        if outcome is not None:
+            return outcome
+        await asyncio.sleep(0.05)
+    raise AssertionError("the message was never classified")
 
 
 async def start(
@@ -176,18 +195,44 @@ async def test_guard_override_is_recorded_next_to_the_llm_verdict(
     assert outcome.route is Route.safety_compliance
 
 
-async def test_llm_outage_after_all_retries_still_ends_in_a_triage_case(
-    time_skipping_env: WorkflowEnvironment, queues_settings: Settings
+@pytest.fixture
+async def own_clock_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A server of its own: this test moves the clock, which a shared server's other runs may hold."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=build_data_converter(Settings()), test_server_existing_path=str(TEMPORAL_TEST_SERVER)
+    )
+    yield env
+    await env.shutdown()
+
+
+async def test_llm_outage_waits_visibly_and_classifies_when_the_pool_is_back(
+    own_clock_env: WorkflowEnvironment, queues_settings: Settings
 ) -> None:
-    backend = FakeBackend(fail_times=100)
+    time_skipping_env = own_clock_env
+    # Fails for ~15 virtual minutes of backoff (1+2+...+256+300+300 s), then answers.
+    backend = FakeBackend(fail_times=11)
+    fakes = FakeCaseActivities()
     client = time_skipping_env.client
-    async with running_worker(client, queues_settings, backend):
+    async with running_worker(client, queues_settings, backend, case_activities=fakes):
         handle = await start(client, queues_settings, "where is my parcel")
-        outcome = await handle.execute_update(MessageWorkflow.classification)
-        await handle.terminate("test done")
-    assert len(backend.requests) == 4  # RetryPolicy.maximum_attempts
-    assert outcome.route is Route.human_triage
-    assert outcome.decision_path[-1].decision == "failed"
+        # Time skips only while the test sleeps on the server's clock.
+        await time_skipping_env.sleep(CLASSIFY_PATIENCE + timedelta(minutes=1))
+        waiting = await handle.query(MessageWorkflow.status)
+        await time_skipping_env.sleep(timedelta(minutes=20))
+        outcome = await classified(handle)
+        await handle.result()  # the informational case answers and closes on its own
+    assert waiting is CaseStatus.awaiting_classification
+    assert len(backend.requests) == 12  # retried until the pool answered, not failed after 4
+    assert outcome.route is Route.informational
+    steps = [s.step for s in outcome.decision_path]
+    assert steps[:2] == ["intake", "classification_waiting"]
+    assert steps[-1] == "acceptance_policy"
+    records = [arg.record for name, arg in fakes.calls if name == "record_case"]
+    # Stored (and listed) as awaiting_classification while it waited, then classified.
+    assert [(r.status, r.route) for r in records] == [
+        (CaseStatus.awaiting_classification, None),
+        (CaseStatus.classified, Route.informational),
+    ]
 
 
 async def test_unparseable_model_output_is_not_retried(

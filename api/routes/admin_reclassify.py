@@ -1,0 +1,90 @@
+"""POST /v1/admin/reclassify: classify a set of cases again, e.g. after an LLM outage.
+
+Each case gets a `reclassify` signal on the workflow that holds it: the `MessageWorkflow` while
+it is still `awaiting_classification` (a fresh attempt starts at once instead of after the retry
+backoff), or the `TriageWorkflow` while the case waits for an agent (a confident route then
+replaces the agent's choice; a possible safety case stays with people). Signals are durable once
+accepted, so the answer is 202 and the outcome shows in each case's timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, status
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import SettingsDep, TemporalDep
+from api.problems import ProblemError
+from api.security import Principal, Role, require_roles
+from core.models import (
+    CaseSnapshot,
+    CaseStatus,
+    ReclassifyBody,
+    ReclassifyRequest,
+    ReclassifyResponse,
+    ReclassifyResult,
+    Route,
+)
+from core.names import child_workflow_id, message_workflow_id
+from temporal_workflows.message import MessageWorkflow
+from temporal_workflows.triage import TriageWorkflow
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+Operator = Annotated[Principal, require_roles(Role.supervisor, Role.admin)]
+# Each Temporal call is bounded: a slow server yields a 503 problem, not a hanging request.
+RPC_TIMEOUT = timedelta(seconds=5)
+TRIAGE_WAITING = {CaseStatus.awaiting_triage, CaseStatus.escalated}
+
+
+@router.post("/reclassify", response_model=ReclassifyResponse, status_code=status.HTTP_202_ACCEPTED)
+async def reclassify(
+    body: ReclassifyBody, operator: Operator, client: TemporalDep, settings: SettingsDep
+) -> ReclassifyResponse:
+    request = ReclassifyRequest(
+        requested_by=operator.subject, reason=body.reason, llm_task_queue=settings.llm_task_queue
+    )
+    case_ids = list(dict.fromkeys(_canonical(case_id) for case_id in body.case_ids))
+    try:
+        results = await asyncio.gather(*(_reclassify_one(client, case_id, request) for case_id in case_ids))
+    except RPCError as exc:
+        raise ProblemError(503, "Service unavailable", "The workflow service is unreachable.") from exc
+    return ReclassifyResponse(results=list(results))
+
+
+def _canonical(case_id: str) -> str:
+    try:
+        return str(uuid.UUID(case_id))
+    except ValueError:
+        return case_id  # answered as not_found: no workflow has such an id
+
+
+async def _reclassify_one(client: Client, case_id: str, request: ReclassifyRequest) -> ReclassifyResult:
+    message = client.get_workflow_handle_for(MessageWorkflow.run, message_workflow_id(case_id))
+    try:
+        state = await message.query(MessageWorkflow.status, rpc_timeout=RPC_TIMEOUT)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return ReclassifyResult(case_id=case_id, outcome="not_found")
+        raise
+    if state in (CaseStatus.received, CaseStatus.awaiting_classification):
+        await message.signal(MessageWorkflow.reclassify, request, rpc_timeout=RPC_TIMEOUT)
+        return ReclassifyResult(case_id=case_id, outcome="requested", workflow_id=message.id)
+    triage = client.get_workflow_handle_for(
+        TriageWorkflow.run, child_workflow_id(case_id, Route.human_triage.value)
+    )
+    try:
+        snapshot: CaseSnapshot | None = await triage.query(TriageWorkflow.state, rpc_timeout=RPC_TIMEOUT)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return ReclassifyResult(case_id=case_id, outcome="not_waiting")
+        raise
+    if snapshot is None or snapshot.status not in TRIAGE_WAITING:
+        return ReclassifyResult(case_id=case_id, outcome="not_waiting")
+    await triage.signal(TriageWorkflow.reclassify, request, rpc_timeout=RPC_TIMEOUT)
+    return ReclassifyResult(case_id=case_id, outcome="requested", workflow_id=triage.id)
