@@ -4,9 +4,7 @@ real PostgreSQL (fresh schema per test). Each category's case ends with the expe
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,6 +28,7 @@ from classifier.policy import load_thresholds
 from core.config import Settings
 from core.models import GuardResult
 from tests.auth_helpers import auth_settings, bearer
+from tests.history_payloads import decoded_payload_texts
 from worker.main import build_case_activities, build_workers
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
@@ -293,9 +292,9 @@ async def test_unknown_cases_are_404_and_readiness_reports_every_dependency(stac
 async def test_the_workflow_history_never_contains_the_raw_personal_data(stack: Stack) -> None:
     case = await post(stack, "I am Jane Roe, call me on +44 20 7946 0958 about my refund for order 55120")
     history = await stack.env.client.get_workflow_handle(case["workflow_id"]).fetch_history()
-    # Payloads are base64 inside the history JSON: decode every one of them.
+    # Payloads are encrypted in the history: decrypt every one of them with the client's codec.
     raw = history.to_json()
-    payloads = [base64.b64decode(m).decode("utf-8", "replace") for m in re.findall(r'"data": "([^"]+)"', raw)]
+    payloads = await decoded_payload_texts(stack.env.client, history)
     everything = raw + "\n".join(payloads)
     assert "[PHONE]" in everything and "[NAME]" in everything
     assert "7946" not in everything and "Jane Roe" not in everything

@@ -26,10 +26,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from google.protobuf.message import Message
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -48,6 +46,7 @@ from core.redaction import redact
 from eval.pii import CorpusRow, load_corpus, surviving_parts
 from tests.auth_helpers import auth_settings, bearer
 from tests.conftest import TEST_POLICY
+from tests.history_payloads import payloads_in
 from worker.main import build_case_activities, build_workers
 
 pytestmark = [pytest.mark.integration]
@@ -141,25 +140,6 @@ def caught_secrets(rows: list[CorpusRow]) -> tuple[list[Secret], int]:
     return secrets, missed
 
 
-def _payloads(message: Message) -> Iterable[Payload]:
-    """Every Payload anywhere inside a history event (inputs, results, updates, signals, memo...)."""
-    if isinstance(message, Payload):
-        yield message
-        return
-    for descriptor, value in message.ListFields():
-        if descriptor.type != descriptor.TYPE_MESSAGE:
-            continue
-        if isinstance(value, Message):
-            yield from _payloads(value)
-        elif descriptor.message_type.GetOptions().map_entry:
-            for entry in value.values():
-                if isinstance(entry, Message):
-                    yield from _payloads(entry)
-        else:
-            for item in value:
-                yield from _payloads(item)
-
-
 async def collect_histories(client: Client, task_queue: str, sinks: Sinks) -> set[str]:
     """Decoded payloads and the raw event JSON of every workflow on the test's task queue."""
     workflow_ids: set[str] = set()
@@ -168,7 +148,7 @@ async def collect_histories(client: Client, task_queue: str, sinks: Sinks) -> se
         workflow_ids.add(execution.id)
         history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
         sinks.add("history:raw-json", history.to_json())
-        payloads = [payload for event in history.events for payload in _payloads(event)]
+        payloads = [payload for event in history.events for payload in payloads_in(event)]
         decoded = await codec.decode(payloads) if codec is not None and payloads else payloads
         for payload in decoded:
             sinks.add("history:payload", payload.data.decode("utf-8", errors="replace"))
