@@ -16,6 +16,7 @@ from temporalio.runtime import Runtime
 
 from core.codec import EncryptionCodec, Keyring, load_or_create_dev_keyring
 from core.config import Settings
+from core.telemetry import temporal_interceptors
 
 
 def keyring_from_settings(settings: Settings) -> Keyring:
@@ -49,5 +50,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=build_data_converter(settings),
+        # Tracing spans API -> workflow -> activities when CC_OTEL_ENDPOINT is set; none otherwise.
+        interceptors=temporal_interceptors(settings),
         runtime=runtime,
     )
