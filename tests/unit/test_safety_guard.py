@@ -371,16 +371,3 @@ def test_a_suppressed_finding_asks_for_a_human(text: str) -> None:
 def test_the_patterns_fitted_to_single_dev_rows_are_gone() -> None:
     assert check("I won't be needing anything after this week anyway.").raise_to_safety is False
     assert check("The parcel was leaking water when it arrived.").raise_to_safety is False
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Mijn moeder is in het ziekenhuis opgenomen na de nieuwe pillen, graag annuleren.",
-        "Mio padre è stato ricoverato in ospedale dopo le compresse.",
-        "Mama trafiła do szpitala po nowym leku.",
-    ],
-)
-def test_hospital_admissions_named_in_the_issue_raise(text: str) -> None:
-    result = check(text)
-    assert "hospitalisation" in {finding.signal for finding in result.findings}
