@@ -31,6 +31,7 @@ from core.models import (
     Route,
 )
 from core.names import child_workflow_id, message_workflow_id
+from core.redaction import redact
 from temporal_workflows.message import MessageWorkflow
 from temporal_workflows.triage import TriageWorkflow
 
@@ -47,7 +48,10 @@ async def reclassify(
     body: ReclassifyBody, operator: Operator, client: TemporalDep, settings: SettingsDep
 ) -> ReclassifyResponse:
     request = ReclassifyRequest(
-        requested_by=operator.subject, reason=body.reason, llm_task_queue=settings.llm_task_queue
+        requested_by=operator.subject,
+        # Operator free text enters workflow history: redacted like a message.
+        reason=redact(body.reason).text if body.reason else None,
+        llm_task_queue=settings.llm_task_queue,
     )
     case_ids = list(dict.fromkeys(_canonical(case_id) for case_id in body.case_ids))
     try:
