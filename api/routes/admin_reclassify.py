@@ -50,7 +50,7 @@ async def reclassify(
     request = ReclassifyRequest(
         requested_by=operator.subject,
         # Operator free text enters workflow history: redacted like a message.
-        reason=redact(body.reason).text if body.reason else None,
+        reason=redact(body.reason).text if body.reason else "",
         llm_task_queue=settings.llm_task_queue,
     )
     case_ids = list(dict.fromkeys(_canonical(case_id) for case_id in body.case_ids))
@@ -68,7 +68,18 @@ def _canonical(case_id: str) -> str:
         return case_id  # answered as not_found: no workflow has such an id
 
 
+def _is_case_id(case_id: str) -> bool:
+    try:
+        uuid.UUID(case_id)
+    except ValueError:
+        return False
+    return True
+
+
 async def _reclassify_one(client: Client, case_id: str, request: ReclassifyRequest) -> ReclassifyResult:
+    if not _is_case_id(case_id):
+        # Case ids are UUIDs; anything else cannot name a workflow (and "" is not a valid id to Temporal).
+        return ReclassifyResult(case_id=case_id, outcome="not_found")
     message = client.get_workflow_handle_for(MessageWorkflow.run, message_workflow_id(case_id))
     try:
         state = await message.query(MessageWorkflow.status, rpc_timeout=RPC_TIMEOUT)

@@ -180,3 +180,28 @@ async def test_unknown_cases_are_404_and_the_queue_lists_safety_reviews_first(
     # time-skipping server's clock for the tests that follow.
     done = await http.post(f"/v1/cases/{case_id}/decision", json=safety_decision("confirm"))
     assert done.status_code == 200, done.text
+
+
+async def test_reclassify_answers_per_case_and_never_fails_on_ids_that_name_no_workflow(
+    http: httpx.AsyncClient, time_skipping_env: WorkflowEnvironment, queues_settings: Settings
+) -> None:
+    store: MemoryCaseStore = http.app_store  # type: ignore[attr-defined]
+    safety_case = await start_safety_case(time_skipping_env, queues_settings, store)
+    unknown = str(uuid.uuid4())
+    answer = await http.post(
+        "/v1/admin/reclassify", json={"case_ids": ["", "not-a-case", unknown, unknown, safety_case]}
+    )
+    assert answer.status_code == 202, answer.text
+    results = answer.json()["results"]
+    # Duplicates collapse; ids that are not UUIDs never reach Temporal (which rejects "").
+    assert [r["case_id"] for r in results] == ["", "not-a-case", unknown, safety_case]
+    assert {r["outcome"] for r in results} == {"not_found"}
+    agent_only = await http.post(
+        "/v1/admin/reclassify", json={"case_ids": [unknown]}, headers=bearer("agent-7", "agent")
+    )
+    assert agent_only.status_code == 403
+    assert agent_only.headers["content-type"].startswith("application/problem+json")
+    empty = await http.post("/v1/admin/reclassify", json={"case_ids": []})
+    assert empty.status_code == 422
+    done = await http.post(f"/v1/cases/{safety_case}/decision", json=safety_decision("confirm"))
+    assert done.status_code == 200, done.text

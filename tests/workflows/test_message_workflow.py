@@ -32,6 +32,7 @@ from core.models import (
     InboundMessage,
     MessageOutcome,
     MessageWorkflowInput,
+    ReclassifyRequest,
     Route,
     SafetyDecision,
     TicketUpdate,
@@ -246,3 +247,24 @@ async def test_unparseable_model_output_is_not_retried(
         await handle.terminate("test done")
     assert len(backend.requests) == 1
     assert outcome.route is Route.human_triage
+
+
+async def test_an_operator_reclassify_starts_a_fresh_attempt_without_waiting_for_the_backoff(
+    own_clock_env: WorkflowEnvironment, queues_settings: Settings
+) -> None:
+    backend = FakeBackend(fail_times=100)
+    client = own_clock_env.client
+    async with running_worker(client, queues_settings, backend):
+        handle = await start(client, queues_settings, "where is my parcel")
+        await own_clock_env.sleep(CLASSIFY_PATIENCE + timedelta(minutes=1))
+        assert await handle.query(MessageWorkflow.status) is CaseStatus.awaiting_classification
+        attempts_while_down = len(backend.requests)
+        backend._failures_left = 0  # the pool is back; the next retry would be minutes away
+        await handle.signal(MessageWorkflow.reclassify, ReclassifyRequest(requested_by="ops-1", reason="pool back"))
+        await own_clock_env.sleep(timedelta(seconds=5))
+        outcome = await classified(handle)
+        await handle.result()
+    assert outcome.route is Route.informational
+    assert len(backend.requests) == attempts_while_down + 1
+    reclassify_steps = [s for s in outcome.decision_path if s.step == "reclassify_requested"]
+    assert len(reclassify_steps) == 1
