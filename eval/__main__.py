@@ -1,9 +1,11 @@
-"""`python -m eval {run,compare,calibrate,gate}`: the evaluation harness CLI.
+"""`python -m eval {run,compare,calibrate,rescore,promote,gate,guard,pii}`: the evaluation harness CLI.
 
 run        score a labelled JSONL set through the worker's own pipeline + acceptance policy
 compare    side-by-side headline metrics of two runs
-calibrate  fit config/acceptance_policy.json to a run's predictions.jsonl
+calibrate  fit acceptance thresholds (a challenger policy) to a run's predictions.jsonl
 rescore    re-apply a (new) acceptance policy to a run's recorded predictions, no LLM calls
+promote    replace the champion policy by a challenger that keeps accepted precision (and safety)
+           on the frozen test run; every decision is appended to the promotions log
 gate       exit 1 when a run is below the CI floor (safety recall, macro-F1, safety auto-routed elsewhere)
 guard      guard-only and injection-detector-only numbers on data sets (no LLM)
 pii        recall of the PII redactor per entity type on the tagged PII corpus
@@ -126,6 +128,60 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    import getpass
+
+    from eval.promote import PromotionError, promote
+
+    policy_file = args.policy_file
+    if policy_file is None:
+        from core.config import Settings
+
+        policy_file = Settings().policy_file
+    try:
+        result = promote(
+            policy_file=policy_file,
+            test_run=args.test_run,
+            challenger=args.challenger,
+            rollback_to=args.rollback_to,
+            log_path=args.log,
+            test_dataset=args.test_dataset,
+            actor=args.actor or getpass.getuser(),
+            reason=args.reason,
+        )
+    except PromotionError as exc:
+        _err(f"promotion refused: {exc}")
+        return EXIT_USAGE
+    for warning in result.warnings:
+        _err(f"warning: {warning}")
+    entry = result.entry
+    lines = [f"test run {entry['test_run']['dir']} (n={entry['test_run']['n']})"]
+    for role in ("champion", "challenger"):
+        m = entry["test_metrics"][role]
+        lines.append(
+            f"{role:<10} accepted_precision={_fmt(m['accepted_precision'])} coverage={_fmt(m['coverage'])} "
+            f"safety_recall={_fmt(m['safety_recall'])} "
+            f"safety_auto_routed_elsewhere={m['safety_auto_routed_elsewhere']}"
+        )
+    log_path = args.log or policy_file.with_name("policy-promotions.jsonl")
+    if not result.promoted:
+        lines.append("rejected: " + "; ".join(result.reasons))
+        lines.append(f"{policy_file} unchanged; logged to {log_path}")
+        _err("\n".join(lines))
+        return EXIT_FAIL
+    previous, new = entry["previous"], entry["new"]
+    lines.append(
+        f"{result.decision}: {previous['version']} -> {new['version']} "
+        f"(sha256 {new['sha256'][:12]}), written to {policy_file}; logged to {log_path}"
+    )
+    _out("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
 def cmd_gate(args: argparse.Namespace) -> int:
     metrics = _read_metrics(args.metrics)
     checks: list[tuple[str, float]] = [("safety_recall", args.min_safety_recall)]
@@ -240,6 +296,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="the run's data set: re-run the current guard and injection detector on its texts first",
     )
     rescore.set_defaults(handler=cmd_rescore)
+
+    promote = sub.add_parser(
+        "promote", help="promote a challenger policy that keeps precision and safety on the test run"
+    )
+    which = promote.add_mutually_exclusive_group(required=True)
+    which.add_argument("--challenger", type=Path, help="acceptance thresholds JSON (eval calibrate --out)")
+    which.add_argument(
+        "--rollback-to", default=None, metavar="VERSION", help="re-promote a version recorded in the log"
+    )
+    promote.add_argument(
+        "--test-run",
+        type=Path,
+        required=True,
+        help="run directory of the frozen test set (predictions.jsonl)",
+    )
+    promote.add_argument(
+        "--test-dataset",
+        type=Path,
+        default=Path(__file__).resolve().parent / "data" / "test.jsonl",
+        help="the frozen test set the run must have scored (default: eval/data/test.jsonl)",
+    )
+    promote.add_argument(
+        "--policy-file", type=Path, default=None, help="champion policy (default: settings.policy_file)"
+    )
+    promote.add_argument(
+        "--log", type=Path, default=None, help="promotions log (default: policy-promotions.jsonl beside it)"
+    )
+    promote.add_argument("--reason", default="", help="why (recorded in the log; required for a rollback)")
+    promote.add_argument("--actor", default=None, help="who (default: the OS user)")
+    promote.set_defaults(handler=cmd_promote)
 
     gate = sub.add_parser("gate", help="fail (exit 1) when metrics are below the floors")
     gate.add_argument("--metrics", type=Path, required=True, help="DIR/metrics.json")
