@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
         child_workflow_id,
     )
     from temporal_workflows.attention import record_needs_attention
-    from temporal_workflows.case_trail import run_case_activity
+    from temporal_workflows.case_trail import CASE_ACTIVITY_RETRY, CASE_ACTIVITY_TIMEOUT, run_case_activity
     from temporal_workflows.categories import CHILD_WORKFLOWS
 
 CLASSIFY_TIMEOUT = timedelta(seconds=30)
@@ -57,6 +57,10 @@ CLASSIFY_SCHEDULE_TO_CLOSE = timedelta(minutes=10)
 # Patches (docs/workflows.md, Versioning): runs started before them replay the old branch.
 DURABLE_CLASSIFICATION_PATCH = "durable-classification"
 NEEDS_ATTENTION_PATCH = "needs-attention-on-child-failure"
+# The update's result (the API's answer) leaves with the workflow task that completes it, and a
+# local activity holds that task open until it finishes: the classified case is therefore written
+# by a normal activity, scheduled in the same task as the answer (docs/performance.md).
+ANSWER_BEFORE_RECORD_PATCH = "answer-before-record"
 # How long a message may wait for the LLM pool before it is stored as awaiting_classification
 # and the guard runs alone (a safety signal then goes to safety review without the model).
 CLASSIFY_PATIENCE = timedelta(minutes=2)
@@ -118,7 +122,13 @@ class MessageWorkflow:
         # Durable case row and audit trail before the category workflow starts;
         # after the outcome, so the HTTP answer never waits for the database.
         try:
-            await _record(request, path, CaseStatus.classified, decision)
+            await _record(
+                request,
+                path,
+                CaseStatus.classified,
+                decision,
+                after_answer=workflow.patched(ANSWER_BEFORE_RECORD_PATCH),
+            )
             final: CaseSnapshot = await workflow.execute_child_workflow(
                 CHILD_WORKFLOWS[decision.route].__name__,
                 CaseRef(
@@ -275,29 +285,37 @@ async def _record(
     path: list[DecisionStep],
     status: CaseStatus,
     decision: RoutingDecision | None,
+    *,
+    after_answer: bool = False,
 ) -> None:
     message = request.message
-    await run_case_activity(
-        RECORD_CASE_ACTIVITY,
-        CaseIntake(
-            record=CaseRecord(
-                case_id=message.case_id,
-                message_id=message.message_id,
-                workflow_id=workflow.info().workflow_id,
-                channel=message.channel,
-                customer_id=message.customer_id,
-                locale=message.locale,
-                redacted_text=message.redacted_text,
-                received_at=message.received_at,
-                status=status,
-                category=None if decision is None else decision.category,
-                route=None if decision is None else decision.route,
-                confidence=None if decision is None else decision.confidence,
-            ),
-            decision_path=path,
+    intake = CaseIntake(
+        record=CaseRecord(
+            case_id=message.case_id,
+            message_id=message.message_id,
+            workflow_id=workflow.info().workflow_id,
+            channel=message.channel,
+            customer_id=message.customer_id,
+            locale=message.locale,
+            redacted_text=message.redacted_text,
+            received_at=message.received_at,
+            status=status,
+            category=None if decision is None else decision.category,
+            route=None if decision is None else decision.route,
+            confidence=None if decision is None else decision.confidence,
         ),
-        int,
+        decision_path=path,
     )
+    if after_answer:
+        await workflow.execute_activity(
+            RECORD_CASE_ACTIVITY,
+            intake,
+            result_type=int,
+            start_to_close_timeout=CASE_ACTIVITY_TIMEOUT,
+            retry_policy=CASE_ACTIVITY_RETRY,
+        )
+        return
+    await run_case_activity(RECORD_CASE_ACTIVITY, intake, int)
 
 
 def _guard_findings(guard: GuardCheckOutcome) -> dict[str, Any]:
