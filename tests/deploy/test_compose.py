@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from classifier.model_files import MODEL_SPECS
 from core.config import Settings
@@ -219,10 +220,6 @@ def _seconds(duration: str) -> float:
     return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
 
 
-# TODO(engineer 8): drop once deploy/grafana and deploy/prometheus (engineer 7) are committed.
-_PENDING = (str(REPO / "deploy" / "grafana"), str(REPO / "deploy" / "prometheus"))
-
-
 def test_prometheus_config_of_the_stack_is_valid_and_loads_the_project_rules(tmp_path: Path) -> None:
     """promtool checks the config and every rule file it loads, with the container's mount point
     (/etc/prometheus/project = deploy/prometheus) mapped back to the repository."""
@@ -231,10 +228,7 @@ def test_prometheus_config_of_the_stack_is_valid_and_loads_the_project_rules(tmp
     config = (REPO / "deploy" / "compose" / "prometheus.yml").read_text()
     assert "/etc/prometheus/project/rules/*.yml" in config
     rules = sorted((REPO / "deploy" / "prometheus" / "rules").glob("*.yml"))
-    # TODO(engineer 8): require rules once deploy/prometheus (engineer 7) is committed.
-    assert rules or not (REPO / "deploy" / "prometheus").exists(), (
-        "the stack loads no alert or recording rules"
-    )
+    assert rules, "the stack loads no alert or recording rules"
     local = tmp_path / "prometheus.yml"
     local.write_text(config.replace("/etc/prometheus/project", str(REPO / "deploy" / "prometheus")))
     result = subprocess.run(
@@ -248,5 +242,35 @@ def test_prometheus_config_of_the_stack_is_valid_and_loads_the_project_rules(tmp
 def test_bind_mounts_exist_in_the_repository(services: dict[str, dict[str, Any]]) -> None:
     for name, spec in services.items():
         for volume in spec.get("volumes", []):
-            if volume["type"] == "bind" and not volume["source"].startswith(_PENDING):
+            if volume["type"] == "bind":
                 assert Path(volume["source"]).exists(), f"{name}: {volume['source']} missing"
+
+
+def _in_container(spec: dict[str, Any], path: str) -> Path | None:
+    """The repository path a container path resolves to through the service's bind mounts."""
+    best: tuple[str, str] | None = None
+    for volume in spec.get("volumes", []):
+        target = volume["target"].rstrip("/")
+        inside = path == target or path.startswith(target + "/")
+        if volume["type"] == "bind" and inside and (best is None or len(target) > len(best[0])):
+            best = (target, volume["source"])
+    return None if best is None else Path(best[1]) / path[len(best[0]) :].lstrip("/")
+
+
+def test_grafana_provisions_the_repositorys_dashboards_and_prometheus(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """Grafana's provisioning files, followed through the stack's mounts, reach the dashboards
+    of deploy/grafana/dashboards and a data source pointing at the stack's Prometheus."""
+    grafana = services["grafana"]
+    provisioning = _in_container(grafana, "/etc/grafana/provisioning")
+    assert provisioning == REPO / "deploy" / "compose" / "grafana-provisioning"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "project.yml").read_text())["providers"]
+    assert provider["type"] == "file"
+    dashboards = _in_container(grafana, provider["options"]["path"])
+    assert dashboards == REPO / "deploy" / "grafana" / "dashboards"
+    assert len(sorted(dashboards.glob("*.json"))) >= 4
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert source["type"] == "prometheus"
+    assert source["url"] == f"http://prometheus:{services['prometheus']['ports'][0]['target']}"
+    assert "prometheus" in grafana["depends_on"]
