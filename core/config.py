@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     admission_start_timeout_seconds: float = Field(default=60.0, gt=0)
     admission_max_concurrent_starts: int = Field(default=16, ge=1)
     admission_max_retry_after_seconds: int = Field(default=60, ge=1)
+    # Agent actions (decision, triage, ticket update; api/routes/agent.py): how long the API waits
+    # for the case's workflow. Accepted but not finished by then: 202 + Location; not accepted: 504.
+    agent_action_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # Database (PostgreSQL in production/CI; SQLite file is the zero-setup default for `make run`)
     database_url: str = Field(
