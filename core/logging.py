@@ -33,7 +33,8 @@ _CASE_IN_WORKFLOW_ID = re.compile(r"^case-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
 _LOGGED_EXTRAS = ("case_id", "day", "labelled", "classified", "review_round", "error_type")
 _TEMPORAL_KEYS = {
     "workflow_id": "workflow_id",
-    "run_id": "run_id",
+    "run_id": "run_id",  # workflow.logger
+    "workflow_run_id": "run_id",  # activity.logger
     "workflow_type": "workflow_type",
     "activity_type": "activity",
     "attempt": "attempt",
