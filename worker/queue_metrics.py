@@ -10,16 +10,25 @@ quality report, even after a worker restart. A failed read is logged and retried
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Protocol
 
-from adapters.db.monitoring import SqlMonitoringStore
+from adapters.db.monitoring import QueueSnapshot
 from core import metrics
 from core.logging import get_logger
 
 log = get_logger(__name__)
 
 
-async def collect_once(store: SqlMonitoringStore, review_sla: timedelta) -> None:
+class MonitoringReader(Protocol):
+    """What the collector reads (adapters.db.monitoring.SqlMonitoringStore in the worker)."""
+
+    async def queue_snapshot(self, review_sla: timedelta) -> QueueSnapshot: ...
+
+    async def latest_quality_report(self) -> tuple[date, dict[str, Any], datetime] | None: ...
+
+
+async def collect_once(store: MonitoringReader, review_sla: timedelta) -> None:
     snapshot = await store.queue_snapshot(review_sla)
     for queue, figures in snapshot.queues.items():
         metrics.QUEUE_DEPTH.labels(queue).set(figures.depth)
@@ -42,7 +51,7 @@ async def collect_once(store: SqlMonitoringStore, review_sla: timedelta) -> None
     metrics.COLLECTOR_LAST_SUCCESS.set(datetime.now(timezone.utc).timestamp())
 
 
-async def run_collector(store: SqlMonitoringStore, review_sla: timedelta, interval: float) -> None:
+async def run_collector(store: MonitoringReader, review_sla: timedelta, interval: float) -> None:
     """Until cancelled."""
     while True:
         try:
