@@ -52,6 +52,10 @@ with workflow.unsafe.imports_passed_through():
     from temporal_workflows.categories import CHILD_WORKFLOWS
 
 CLASSIFY_TIMEOUT = timedelta(seconds=30)
+# The classify activity heartbeats while the LLM call runs: a worker killed mid-call is noticed
+# (and the attempt retried) after this long instead of CLASSIFY_TIMEOUT. Activity options are not
+# compared on replay, so this needs no patch (tests/workflows/test_replay.py).
+CLASSIFY_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # Time a classification may wait for a free LLM slot plus all its attempts.
 CLASSIFY_SCHEDULE_TO_CLOSE = timedelta(minutes=10)
 # Patches (docs/workflows.md, Versioning): runs started before them replay the old branch.
@@ -165,6 +169,7 @@ class MessageWorkflow:
                 result_type=ClassificationOutcome,
                 task_queue=request.llm_task_queue,
                 start_to_close_timeout=CLASSIFY_TIMEOUT,
+                heartbeat_timeout=CLASSIFY_HEARTBEAT_TIMEOUT,
                 schedule_to_close_timeout=CLASSIFY_SCHEDULE_TO_CLOSE,
                 retry_policy=CLASSIFY_RETRY,
             )
@@ -254,6 +259,7 @@ def _start_classification(
         result_type=ClassificationOutcome,
         task_queue=llm_task_queue,
         start_to_close_timeout=CLASSIFY_TIMEOUT,
+        heartbeat_timeout=CLASSIFY_HEARTBEAT_TIMEOUT,
         # No schedule-to-close: the task waits in the LLM queue for as long as the pool is away.
         retry_policy=CLASSIFY_DURABLE_RETRY,
         cancellation_type=workflow.ActivityCancellationType.TRY_CANCEL,

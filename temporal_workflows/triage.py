@@ -45,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
 TRIAGE_SAFETY_CLOCK_PATCH = "triage-safety-clock"
 # The `agent` of a triage decision made by reclassification rather than by a person.
 RECLASSIFIER = "reclassification"
+# As message.CLASSIFY_HEARTBEAT_TIMEOUT: a worker killed mid-call is noticed after this long.
+CLASSIFY_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 TRIAGED_WORKFLOWS: dict[Category, type] = {
     Category.informational: InformationalWorkflow,
@@ -171,6 +173,7 @@ class TriageWorkflow:
                 result_type=ClassificationOutcome,
                 task_queue=asked.llm_task_queue,
                 start_to_close_timeout=timedelta(seconds=30),
+                heartbeat_timeout=CLASSIFY_HEARTBEAT_TIMEOUT,
                 schedule_to_close_timeout=timedelta(minutes=10),
                 retry_policy=RetryPolicy(
                     maximum_interval=timedelta(seconds=20), non_retryable_error_types=["NoLabel"]

@@ -40,7 +40,7 @@ from core.models import (
 from core.names import child_workflow_id, message_workflow_id
 from core.temporal_client import build_data_converter
 from core.temporal_dev import TEMPORAL_TEST_SERVER
-from temporal_workflows.message import CLASSIFY_PATIENCE, MessageWorkflow
+from temporal_workflows.message import CLASSIFY_HEARTBEAT_TIMEOUT, CLASSIFY_PATIENCE, MessageWorkflow
 from temporal_workflows.safety_compliance import SafetyComplianceWorkflow
 from temporal_workflows.service_action import ServiceActionWorkflow
 from tests.workflows.fake_case_activities import FakeCaseActivities
@@ -161,6 +161,12 @@ async def test_classification_is_retried_by_temporal_and_routes_to_the_service_c
     started = next(e for e in history.events if e.HasField("activity_task_started_event_attributes"))
     assert started.activity_task_started_event_attributes.attempt == 2
     assert completed is not None
+    # A worker killed mid-call is noticed after the heartbeat timeout, not the 30 s start-to-close.
+    scheduled = next(e for e in history.events if e.HasField("activity_task_scheduled_event_attributes"))
+    attributes = scheduled.activity_task_scheduled_event_attributes
+    assert attributes.activity_type.name == "classify_message"
+    assert attributes.heartbeat_timeout.ToTimedelta() == CLASSIFY_HEARTBEAT_TIMEOUT == timedelta(seconds=10)
+    assert attributes.start_to_close_timeout.ToTimedelta() == timedelta(seconds=30)
 
 
 async def test_safety_case_waits_for_a_human_decision(
@@ -260,7 +266,9 @@ async def test_an_operator_reclassify_starts_a_fresh_attempt_without_waiting_for
         assert await handle.query(MessageWorkflow.status) is CaseStatus.awaiting_classification
         attempts_while_down = len(backend.requests)
         backend._failures_left = 0  # the pool is back; the next retry would be minutes away
-        await handle.signal(MessageWorkflow.reclassify, ReclassifyRequest(requested_by="ops-1", reason="pool back"))
+        await handle.signal(
+            MessageWorkflow.reclassify, ReclassifyRequest(requested_by="ops-1", reason="pool back")
+        )
         await own_clock_env.sleep(timedelta(seconds=5))
         outcome = await classified(handle)
         await handle.result()
