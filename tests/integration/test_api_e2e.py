@@ -5,31 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.db.case_store import SqlCaseStore
-from adapters.db.engine import session_factory
-from api.main import create_app
 from classifier.pipeline import ClassificationPipeline
 from classifier.policy import load_thresholds
 from core.config import Settings
 from core.models import GuardResult
 from tests.auth_helpers import auth_settings, bearer
 from tests.history_payloads import decoded_payload_texts
-from worker.main import build_case_activities, build_workers
+from tests.integration.live_stack import serve_live_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
 
@@ -63,37 +57,14 @@ class Stack:
         return str(rows[0]["status"]) if rows else "missing"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _serve(
     env: WorkflowEnvironment, pipeline: ClassificationPipeline, engine: AsyncEngine, settings: Settings
 ) -> AsyncIterator[Stack]:
-    client = env.client
-    port = _free_port()
-    app = create_app(settings, client, case_store=SqlCaseStore(session_factory(engine)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    activities = build_case_activities(settings, engine).definitions()
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        workers = build_workers(
-            client, settings, pipeline=pipeline, activities=activities, llm_executor=executor
-        )
-        async with workers[0], workers[1]:
-            serving = asyncio.create_task(server.serve())
-            for _ in range(400):  # uvicorn exposes only a flag
-                if server.started:
-                    break
-                await asyncio.sleep(0.05)
-            # Default caller: an agent who may read cases; posting and decisions name their own.
-            async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}", timeout=60, headers=bearer("agent-reader", "agent")
-            ) as http:
-                yield Stack(http=http, engine=engine, env=env)
-            server.should_exit = True
-            await serving
+    # Default caller: an agent who may read cases; posting and decisions name their own.
+    async with serve_live_stack(
+        env.client, settings, engine, pipeline, headers=bearer("agent-reader", "agent")
+    ) as live:
+        yield Stack(http=live.http, engine=engine, env=env)
 
 
 def _settings(**overrides: Any) -> Settings:

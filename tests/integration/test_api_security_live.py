@@ -12,17 +12,14 @@ messages through the embedded model would take minutes and test nothing more abo
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
@@ -31,14 +28,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.db.api_keys import SqlApiKeyStore
-from adapters.db.case_store import SqlCaseStore
-from adapters.db.engine import session_factory
-from api.main import create_app
 from core.config import Settings
 from tests.auth_helpers import auth_settings, bearer
 from tests.conftest import TEST_POLICY
-from worker.main import build_case_activities, build_workers, load_pipeline
+from tests.integration.live_stack import serve_live_stack
+from worker.main import load_pipeline
 
 pytestmark = [pytest.mark.integration]
 
@@ -57,12 +51,6 @@ class LiveApi:
     failures: list[str] = field(default_factory=list)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 async def live_api(dev_server_env: WorkflowEnvironment, pg_engine: AsyncEngine) -> AsyncIterator[LiveApi]:
     suffix = uuid.uuid4().hex[:8]
@@ -75,38 +63,11 @@ async def live_api(dev_server_env: WorkflowEnvironment, pg_engine: AsyncEngine) 
             rate_limit_enabled=False,
         )
     )
-    sessions = session_factory(pg_engine)
-    app = create_app(
-        app_settings,
-        dev_server_env.client,
-        case_store=SqlCaseStore(sessions),
-        api_key_store=SqlApiKeyStore(sessions),
-    )
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    activities = build_case_activities(app_settings, pg_engine).definitions()
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        workers = build_workers(
-            dev_server_env.client,
-            app_settings,
-            pipeline=load_pipeline(app_settings),
-            activities=activities,
-            llm_executor=executor,
-        )
-        async with workers[0], workers[1]:
-            serving = asyncio.create_task(server.serve())
-            for _ in range(1200):  # uvicorn exposes only a flag; slow on a loaded CI machine
-                if server.started or serving.done():
-                    break
-                await asyncio.sleep(0.05)
-            if serving.done():
-                serving.result()  # the server's start-up error, if any
-            assert server.started, "uvicorn did not start within 60 s"
-            base_url = f"http://127.0.0.1:{port}"
-            async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
-                yield LiveApi(base_url=base_url, http=http, settings=app_settings)
-            server.should_exit = True
-            await serving
+    pipeline = load_pipeline(app_settings)
+    async with serve_live_stack(
+        dev_server_env.client, app_settings, pg_engine, pipeline, with_api_keys=True
+    ) as live:
+        yield LiveApi(base_url=live.base_url, http=live.http, settings=app_settings)
 
 
 MESSAGE = {"text": "Where is my order 4711? It has not arrived.", "channel": "chat"}

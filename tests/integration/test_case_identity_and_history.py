@@ -8,15 +8,12 @@ Temporal database and the Web UI without the codec server see.
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from google.protobuf.message import Message
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,16 +23,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.db.case_store import SqlCaseStore
-from adapters.db.engine import session_factory
-from api.main import create_app
 from classifier.pipeline import ClassificationPipeline
 from core.codec import ENCODING, KEY_ID_METADATA
 from core.config import Settings
 from core.names import case_id_for, child_workflow_id
 from core.temporal_client import build_codec
 from tests.auth_helpers import auth_settings, bearer
-from worker.main import build_case_activities, build_workers
+from tests.integration.live_stack import serve_live_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
 
@@ -44,12 +38,6 @@ INTAKE = bearer("chat-gateway", "intake")
 # them: the test proves they are there once decrypted, and nowhere in clear.
 MARKER = "quincelantern"
 SERVICE_TEXT = f"Please cancel my order, the {MARKER} parcel never arrived and I want a refund"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -63,25 +51,8 @@ async def api(
         tenant_id="pharmacy-a",
         **auth_settings(),
     )
-    client = dev_server_env.client
-    port = _free_port()
-    app = create_app(settings, client, case_store=SqlCaseStore(session_factory(pg_engine)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    activities = build_case_activities(settings, pg_engine).definitions()
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        workers = build_workers(
-            client, settings, pipeline=real_pipeline, activities=activities, llm_executor=executor
-        )
-        async with workers[0], workers[1]:
-            serving = asyncio.create_task(server.serve())
-            for _ in range(1200):  # a loaded CI machine may need a while
-                if server.started:
-                    break
-                await asyncio.sleep(0.05)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-                yield http, settings
-            server.should_exit = True
-            await serving
+    async with serve_live_stack(dev_server_env.client, settings, pg_engine, real_pipeline) as live:
+        yield live.http, settings
 
 
 async def post(http: httpx.AsyncClient, **body: Any) -> dict[str, Any]:

@@ -1,0 +1,87 @@
+"""The live stack the API integration tests share: the real app on a socket plus real workers.
+
+uvicorn serves `create_app` on a free port (the HTTP layer as clients see it: middleware,
+problem+json, auth); the workflow and LLM workers of the same settings poll the dev server;
+case activities write to the test's PostgreSQL schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from adapters.db.api_keys import SqlApiKeyStore
+from adapters.db.case_store import SqlCaseStore
+from adapters.db.engine import session_factory
+from api.main import create_app
+from classifier.pipeline import ClassificationPipeline
+from core.config import Settings
+from worker.main import build_case_activities, build_workers
+
+# uvicorn exposes only a `started` flag; a loaded CI machine may need a while.
+STARTUP_TIMEOUT_S = 60.0
+
+
+@dataclass
+class LiveStack:
+    base_url: str
+    http: httpx.AsyncClient
+    settings: Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def serve_live_stack(
+    client: Client,
+    settings: Settings,
+    engine: AsyncEngine,
+    pipeline: ClassificationPipeline,
+    *,
+    headers: dict[str, str] | None = None,
+    with_api_keys: bool = False,
+) -> AsyncIterator[LiveStack]:
+    """Serve until the block ends; `headers` are the HTTP client's defaults (e.g. a bearer)."""
+    sessions = session_factory(engine)
+    app = create_app(
+        settings,
+        client,
+        case_store=SqlCaseStore(sessions),
+        api_key_store=SqlApiKeyStore(sessions) if with_api_keys else None,
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    activities = build_case_activities(settings, engine).definitions()
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        workers = build_workers(
+            client, settings, pipeline=pipeline, activities=activities, llm_executor=executor
+        )
+        async with workers[0], workers[1]:
+            serving = asyncio.create_task(server.serve())
+            for _ in range(int(STARTUP_TIMEOUT_S / 0.05)):
+                if server.started or serving.done():
+                    break
+                await asyncio.sleep(0.05)
+            if serving.done():
+                serving.result()  # the server's start-up error, if any
+            assert server.started, f"uvicorn did not start within {STARTUP_TIMEOUT_S:.0f} s"
+            base_url = f"http://127.0.0.1:{port}"
+            try:
+                async with httpx.AsyncClient(base_url=base_url, timeout=60, headers=headers) as http:
+                    yield LiveStack(base_url=base_url, http=http, settings=settings)
+            finally:
+                server.should_exit = True
+                await serving
