@@ -1,23 +1,36 @@
-"""Regenerate the replay histories: `python -m tests.histories.generate`.
+"""Record a new set of replay histories: `python -m tests.histories.generate [--release TAG]`.
 
 Runs each workflow scenario on the time-skipping test server with the in-memory activity fakes
-and writes the event history as JSON next to this file. Commit the output: the replay tests
-(tests/workflows/test_replay.py) check that today's workflow code still replays these runs. Only
-regenerate on purpose, after a change guarded by `workflow.patched()` has been released; the
-old histories must keep replaying as long as such runs can still be open.
+and writes the event history as JSON next to this file, as `<scenario>.<release>.json` (the
+release tag defaults to today's date, UTC). It never overwrites a file: histories recorded by
+older code are what proves that runs started before a change still replay, so every set stays
+(the first set, recorded 2026-11-25 before any `workflow.patched()` change, has no suffix).
+Commit the output: tests/workflows/test_replay.py replays every file with today's workflow code.
+Record a set after each release that changes a workflow (behind `workflow.patched()`).
+
+The release tag defaults to `<date>-<commit>` of the checkout. A set for an older commit is
+recorded from an export of it (`git archive <sha> | tar -x -C /tmp/x`, run that tree's own
+generator there, copy its files here as `<scenario>.<date>-<sha>.json`): that is how the
+2026-12-01-0a6a3b5 (local-case-writes only) and 2026-12-01-0686d5f (before answer-before-record)
+sets were made.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import subprocess
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -33,6 +46,7 @@ from core.models import (
     CaseTimers,
     Category,
     Channel,
+    DecisionStep,
     GuardResult,
     InboundMessage,
     MessageWorkflowInput,
@@ -44,7 +58,7 @@ from core.models import (
 )
 from core.names import child_workflow_id, message_workflow_id
 from core.temporal_dev import TEMPORAL_TEST_SERVER
-from temporal_workflows.message import MessageWorkflow
+from temporal_workflows.message import CLASSIFY_PATIENCE, MessageWorkflow
 from temporal_workflows.safety_compliance import SafetyComplianceWorkflow
 from temporal_workflows.service_action import ServiceActionWorkflow
 from temporal_workflows.triage import TriageWorkflow
@@ -61,10 +75,25 @@ CASE_IDS = {
     "safety_reminder_deadline_confirm": "00000000-0000-4000-8000-000000000004",
     "safety_rerouted": "00000000-0000-4000-8000-000000000005",
     "triage_to_informational": "00000000-0000-4000-8000-000000000006",
+    # Recorded from release 2026-12-01 on (durable classification, needs_attention, safety clock).
+    "message_llm_outage": "00000000-0000-4000-8000-000000000007",
+    "message_needs_attention": "00000000-0000-4000-8000-000000000008",
+    "triage_safety_clock": "00000000-0000-4000-8000-000000000009",
 }
 
 
-def _case_ref(env_now: object, case_id: str, route: Route, text: str) -> CaseRef:
+def history_path(name: str, release: str) -> Path:
+    return HISTORIES_DIR / f"{name}.{release}.json"
+
+
+def scenario_name(path: Path) -> str:
+    """`message_service_action.2026-12-01.json` -> `message_service_action` (also unsuffixed files)."""
+    return path.name.split(".", 1)[0]
+
+
+def _case_ref(
+    env_now: object, case_id: str, route: Route, text: str, path: list[DecisionStep] | None = None
+) -> CaseRef:
     category = Category.safety_compliance if route is Route.human_triage else Category(route.value)
     message = InboundMessage.model_validate(
         {
@@ -76,7 +105,7 @@ def _case_ref(env_now: object, case_id: str, route: Route, text: str) -> CaseRef
         }
     )
     decision = RoutingDecision(
-        category=category, confidence=0.9, route=route, decision_path=[], next_step="test"
+        category=category, confidence=0.9, route=route, decision_path=path or [], next_step="test"
     )
     return CaseRef(case_id=case_id, message=message, decision=decision, timers=CaseTimers())
 
@@ -89,7 +118,7 @@ async def _until(probe: Callable[[], Awaitable[bool]]) -> None:
     raise RuntimeError("scenario did not reach the expected state")
 
 
-async def _state_is(handle: WorkflowHandle[object, CaseSnapshot], status: CaseStatus) -> bool:
+async def _state_is(handle: WorkflowHandle[Any, CaseSnapshot], status: CaseStatus) -> bool:
     try:
         snapshot: CaseSnapshot | None = await handle.query("state", result_type=CaseSnapshot)
     except RPCError:
@@ -98,12 +127,18 @@ async def _state_is(handle: WorkflowHandle[object, CaseSnapshot], status: CaseSt
 
 
 async def _start(
-    env: WorkflowEnvironment, queue: str, name: str, workflow_type: str, route: Route, text: str
-) -> WorkflowHandle[object, CaseSnapshot]:
+    env: WorkflowEnvironment,
+    queue: str,
+    name: str,
+    workflow_type: str,
+    route: Route,
+    text: str,
+    path: list[DecisionStep] | None = None,
+) -> WorkflowHandle[Any, CaseSnapshot]:
     case_id = CASE_IDS[name]
-    handle: WorkflowHandle[object, CaseSnapshot] = await env.client.start_workflow(
+    handle: WorkflowHandle[Any, CaseSnapshot] = await env.client.start_workflow(
         workflow_type,
-        _case_ref(await env.get_current_time(), case_id, route, text),
+        _case_ref(await env.get_current_time(), case_id, route, text, path),
         id=child_workflow_id(case_id, route.value) + f"-{uuid.uuid4().hex[:6]}",
         task_queue=queue,
         result_type=CaseSnapshot,
@@ -112,13 +147,27 @@ async def _start(
 
 
 async def _save(
-    name: str, handle: WorkflowHandle[object, CaseSnapshot] | WorkflowHandle[object, object]
+    name: str,
+    release: str,
+    handle: WorkflowHandle[Any, Any],
 ) -> None:
     history = await handle.fetch_history()
-    (HISTORIES_DIR / f"{name}.json").write_text(history.to_json() + "\n", encoding="utf-8")
+    # "x": never overwrite a history recorded earlier.
+    with history_path(name, release).open("x", encoding="utf-8") as out:
+        out.write(history.to_json() + "\n")
 
 
-async def _scenarios(env: WorkflowEnvironment, client: Client, settings: Settings) -> None:
+def _message(case_id: str, message_id: str, text: str, received_at: datetime) -> InboundMessage:
+    return InboundMessage(
+        case_id=case_id,
+        message_id=message_id,
+        channel=Channel.chat,
+        redacted_text=text,
+        received_at=received_at,
+    )
+
+
+async def _scenarios(env: WorkflowEnvironment, client: Client, settings: Settings, release: str) -> None:
     queue = settings.workflow_task_queue
     decide = SafetyComplianceWorkflow.decide
 
@@ -140,7 +189,7 @@ async def _scenarios(env: WorkflowEnvironment, client: Client, settings: Setting
     await _until(lambda: _state_is(child, CaseStatus.awaiting_agent))
     await child.signal(ServiceActionWorkflow.ticket_update, TicketUpdate(action="resolve", agent="a-1"))
     await parent.result()
-    await _save("message_service_action", parent)
+    await _save("message_service_action", release, parent)
 
     informational = await _start(
         env,
@@ -151,7 +200,7 @@ async def _scenarios(env: WorkflowEnvironment, client: Client, settings: Setting
         "where is my order",
     )
     await informational.result()
-    await _save("informational_answered", informational)
+    await _save("informational_answered", release, informational)
 
     service = await _start(
         env,
@@ -170,7 +219,7 @@ async def _scenarios(env: WorkflowEnvironment, client: Client, settings: Setting
             TicketUpdate.model_validate({"action": action, "agent": "a-1", "note": "done"}),
         )
     await service.result()
-    await _save("service_action_sla_breach", service)
+    await _save("service_action_sla_breach", release, service)
 
     safety = await _start(
         env,
@@ -190,7 +239,7 @@ async def _scenarios(env: WorkflowEnvironment, client: Client, settings: Setting
         decide, SafetyDecision(decision="confirm", reviewer="pv-2", reason="plausible", review_round=2)
     )
     await safety.result()
-    await _save("safety_reminder_deadline_confirm", safety)
+    await _save("safety_reminder_deadline_confirm", release, safety)
 
     rerouted = await _start(
         env,
@@ -212,7 +261,7 @@ async def _scenarios(env: WorkflowEnvironment, client: Client, settings: Setting
         ),
     )
     await rerouted.result()
-    await _save("safety_rerouted", rerouted)
+    await _save("safety_rerouted", release, rerouted)
 
     triage = await _start(
         env, queue, "triage_to_informational", "TriageWorkflow", Route.human_triage, "hello"
@@ -222,13 +271,112 @@ async def _scenarios(env: WorkflowEnvironment, client: Client, settings: Setting
         TriageWorkflow.triage, TriageDecision(category=Category.informational, agent="a-1", reason="question")
     )
     await triage.result()
-    await _save("triage_to_informational", triage)
+    await _save("triage_to_informational", release, triage)
 
 
-async def generate() -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(TEMPORAL_TEST_SERVER)
+async def _durable_classification_scenarios(
+    env: WorkflowEnvironment, client: Client, settings: Settings, release: str
+) -> None:
+    """Branches added by the 2026-12-01 patches: the LLM pool away, a failed category workflow."""
+    # The pool fails for ~15 virtual minutes of backoff: the case waits as awaiting_classification.
+    async with _workers(env, settings, "outage", FakeBackend(fail_times=11), FakeCaseActivities()) as queues:
+        message = _message(
+            CASE_IDS["message_llm_outage"], "m-history-7", "where is my parcel", await env.get_current_time()
+        )
+        outage = await client.start_workflow(
+            MessageWorkflow.run,
+            MessageWorkflowInput(message=message, llm_task_queue=queues.llm_task_queue),
+            id=message_workflow_id(message.case_id) + f"-{uuid.uuid4().hex[:6]}",
+            task_queue=queues.workflow_task_queue,
+        )
+        await env.sleep(CLASSIFY_PATIENCE + timedelta(minutes=1))
+        await env.sleep(timedelta(minutes=20))
+        await outage.result()
+        await _save("message_llm_outage", release, outage)
+
+    # The ticketing port refuses a write no retry can fix: the case becomes needs_attention.
+    refusing = FakeCaseActivities()
+    refusing.ticket_error = ApplicationError(
+        "ticket system refused the order", type="InvalidTransitionError", non_retryable=True
     )
+    async with _workers(env, settings, "attention", FakeBackend(), refusing) as queues:
+        message = _message(
+            CASE_IDS["message_needs_attention"],
+            "m-history-8",
+            "please cancel order 12345",
+            await env.get_current_time(),
+        )
+        attention = await client.start_workflow(
+            MessageWorkflow.run,
+            MessageWorkflowInput(message=message, llm_task_queue=queues.llm_task_queue),
+            id=message_workflow_id(message.case_id) + f"-{uuid.uuid4().hex[:6]}",
+            task_queue=queues.workflow_task_queue,
+        )
+        outcome = await attention.result()
+        if outcome.status is not CaseStatus.needs_attention:
+            raise RuntimeError(f"expected needs_attention, got {outcome.status}")
+        await _save("message_needs_attention", release, attention)
+
+    # A possible safety case (guard finding) waiting for triage runs on the review clock.
+    async with _workers(env, settings, "triage", FakeBackend(), FakeCaseActivities()) as queues:
+        now = await env.get_current_time()
+        guard_step = DecisionStep(
+            step="safety_guard",
+            actor="safety_guard:history",
+            observed={"findings": [{"signal": "adverse_event", "language": "en", "evidence": "rash"}]},
+            decision="raise_to_safety",
+            reason="experienced-harm signal",
+            at=now,
+        )
+        triage = await _start(
+            env,
+            queues.workflow_task_queue,
+            "triage_safety_clock",
+            "TriageWorkflow",
+            Route.human_triage,
+            "a rash? or a refund",
+            [guard_step],
+        )
+        await _until(lambda: _state_is(triage, CaseStatus.awaiting_triage))
+        await env.sleep(timedelta(hours=5))
+        await _until(lambda: _state_is(triage, CaseStatus.escalated))
+        await triage.execute_update(
+            TriageWorkflow.triage,
+            TriageDecision(category=Category.informational, agent="pv-1", reason="no adverse event"),
+        )
+        await triage.result()
+        await _save("triage_safety_clock", release, triage)
+
+
+@asynccontextmanager
+async def _workers(
+    env: WorkflowEnvironment, settings: Settings, label: str, backend: FakeBackend, fakes: FakeCaseActivities
+) -> AsyncIterator[Settings]:
+    """Workflow and LLM workers on fresh queues of their own, with this backend and these fakes."""
+    queues = settings.model_copy(
+        update={
+            "workflow_task_queue": f"{settings.workflow_task_queue}-{label}",
+            "llm_task_queue": f"{settings.llm_task_queue}-{label}",
+        }
+    )
+    pipeline = ClassificationPipeline(
+        Classifier(backend),
+        lambda _: GuardResult(raise_to_safety=False),
+        "history-guard",
+        load_thresholds(settings.policy_file),
+    )
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        workers = build_workers(
+            env.client, queues, pipeline=pipeline, llm_executor=executor, activities=fakes.definitions()
+        )
+        async with workers[0], workers[1]:
+            yield queues
+
+
+async def generate(release: str) -> None:
+    taken = [path for name in CASE_IDS if (path := history_path(name, release)).exists()]
+    if taken:
+        raise SystemExit(f"histories for release {release} exist already: {[p.name for p in taken]}")
     suffix = uuid.uuid4().hex[:8]
     settings = Settings(
         workflow_task_queue=f"hist-wf-{suffix}",
@@ -236,26 +384,41 @@ async def generate() -> None:
         llm_backend="fake",
         policy_file=TEST_POLICY,
     )
-    pipeline = ClassificationPipeline(
-        Classifier(FakeBackend()),
-        lambda _: GuardResult(raise_to_safety=False),
-        "history-guard",
-        load_thresholds(settings.policy_file),
-    )
+    # Each group on a server of its own: a run left open by one group (a rerouted case outlives
+    # its safety workflow) would hold the clock that the next group moves.
+    for group in (_scenarios, _durable_classification_scenarios):
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter, test_server_existing_path=str(TEMPORAL_TEST_SERVER)
+        )
+        try:
+            async with _workers(env, settings, "main", FakeBackend(), FakeCaseActivities()) as queues:
+                await group(env, env.client, queues, release)
+        finally:
+            await env.shutdown()
+
+
+def _default_release() -> str:
+    today = datetime.now(timezone.utc).date().isoformat()
     try:
-        with ThreadPoolExecutor(max_workers=1) as executor:
-            workers = build_workers(
-                env.client,
-                settings,
-                pipeline=pipeline,
-                llm_executor=executor,
-                activities=FakeCaseActivities().definitions(),
-            )
-            async with workers[0], workers[1]:
-                await _scenarios(env, env.client, settings)
-    finally:
-        await env.shutdown()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=7", "HEAD"],
+            cwd=HISTORIES_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return today
+    return f"{today}-{commit}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--release", default=_default_release(), help="suffix of the new files (default: <date>-<commit>)"
+    )
+    asyncio.run(generate(parser.parse_args().release))
 
 
 if __name__ == "__main__":
-    asyncio.run(generate())
+    main()
