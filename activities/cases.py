@@ -17,7 +17,14 @@ from temporalio import activity
 
 from activities.case_metrics import observe_agent_decision, observe_recorded_case
 from adapters.knowledge_base import KnowledgeBase
-from adapters.ports import CaseStore, NotificationPort, SafetyDatabasePort, TicketingPort, case_scoped_id
+from adapters.ports import (
+    CaseStore,
+    InvalidTransitionError,
+    NotificationPort,
+    SafetyDatabasePort,
+    TicketingPort,
+    case_scoped_id,
+)
 from core.logging import get_logger
 from core.models import (
     AdverseEventIntake,
@@ -190,9 +197,20 @@ class CaseActivities:
 
     @activity.defn(name=RECORD_SAFETY_DECISION_ACTIVITY)
     async def record_safety_decision(self, record: SafetyDecisionRecord) -> AdverseEventReport:
-        return await self._safety_db.record_decision(
-            record.case_id, record.status, record.reviewer, record.reason
-        )
+        try:
+            return await self._safety_db.record_decision(
+                record.case_id, record.status, record.reviewer, record.reason
+            )
+        except InvalidTransitionError:
+            # As a local activity this runs again when its workflow task is retried (a worker
+            # crash, an update or signal arriving as the workflow completes), possibly after the
+            # submission the confirm led to. That confirm is the decision already carried out,
+            # not a new one: failing here would fail the safety workflow of a submitted case.
+            current = await self._safety_db.get_report(record.case_id)
+            if current is None or not _already_recorded(current, record):
+                raise
+            log.info("safety_decision_already_recorded", case_id=record.case_id)
+            return current
 
     @activity.defn(name=SUBMIT_TO_SAFETY_DATABASE_ACTIVITY)
     async def submit_to_safety_database(self, submission: SafetySubmission) -> SafetySubmissionReceipt:
@@ -201,3 +219,13 @@ class CaseActivities:
     @activity.defn(name=NOTIFY_ACTIVITY)
     async def notify(self, notification: Notification) -> NotificationReceipt:
         return await self._notifications.send(notification)
+
+
+def _already_recorded(report: AdverseEventReport, record: SafetyDecisionRecord) -> bool:
+    """The submitted report carries exactly this confirm (same reviewer, same reason)."""
+    return (
+        record.status == "confirmed"
+        and report.status == "submitted"
+        and report.reviewer == record.reviewer
+        and report.decision_reason == record.reason
+    )
