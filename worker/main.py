@@ -38,6 +38,7 @@ from core.temporal_client import connect
 from temporal_workflows.categories import ALL_WORKFLOWS
 from temporal_workflows.message import MessageWorkflow
 from temporal_workflows.quality import QualityReportWorkflow
+from worker.bytecode import ensure_workflow_bytecode
 from worker.data_rights import DATA_RIGHTS_WORKFLOWS, data_rights_activities, ensure_retention_schedule
 from worker.observability import (
     metrics_runtime,
@@ -192,6 +193,8 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     configure_tracing(settings, "cc-worker")
+    if "workflows" in settings.worker_roles:
+        ensure_workflow_bytecode()
     asyncio.run(serve(settings))
 
 

@@ -63,6 +63,14 @@ def test_runtime_stage_is_slim_non_root_and_health_checked() -> None:
     assert "COPY --from=builder /opt/venv /opt/venv" in runtime
 
 
+def test_the_app_source_is_compiled_at_build_time_before_the_user_drops_root() -> None:
+    """The workflow sandbox re-imports workflow modules per run; without .pyc it recompiles them."""
+    runtime = stages()["runtime"]
+    copy_source = runtime.index("COPY . .")
+    compile_step = runtime.index("RUN python -m compileall")
+    assert copy_source < compile_step < runtime.index("USER ")
+
+
 def test_the_production_venv_has_no_dev_tools_or_model_parts() -> None:
     builder = stages()["builder"]
     assert "--no-default-groups" in builder and "--frozen" in builder
