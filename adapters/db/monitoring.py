@@ -94,9 +94,14 @@ class SqlMonitoringStore(SqlAdapter):
         queues: dict[str, QueueFigures] = {}
         async with self._sessions() as session:
             for name, statuses in QUEUE_STATUSES.items():
+                # Age = how long the oldest waiting customer has waited (since the message
+                # arrived), not since the case row last changed: a priority or note update
+                # must not make an old case look new.
                 depth, oldest = (
                     await session.execute(
-                        select(func.count(), func.min(CaseRow.updated_at)).where(CaseRow.status.in_(statuses))
+                        select(func.count(), func.min(CaseRow.received_at)).where(
+                            CaseRow.status.in_(statuses)
+                        )
                     )
                 ).one()
                 queues[name] = QueueFigures(int(depth), _age(now, oldest))

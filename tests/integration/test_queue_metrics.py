@@ -34,7 +34,7 @@ def gauges() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return samples
 
 
-def case(status: str, waiting_since: datetime) -> CaseRow:
+def case(status: str, waiting_since: datetime, last_changed: datetime | None = None) -> CaseRow:
     case_id = str(uuid.uuid4())
     return CaseRow(
         case_id=case_id,
@@ -45,7 +45,7 @@ def case(status: str, waiting_since: datetime) -> CaseRow:
         received_at=waiting_since,
         status=status,
         created_at=waiting_since,
-        updated_at=waiting_since,
+        updated_at=last_changed or waiting_since,
     )
 
 
@@ -86,7 +86,8 @@ async def test_collector_reads_queue_depths_ages_and_breaches_from_the_case_stor
     async with pg_sessions.begin() as session:
         session.add_all(
             [
-                case("awaiting_triage", NOW - timedelta(hours=2)),
+                # Its priority changed a minute ago: the customer has still waited 2 h.
+                case("awaiting_triage", NOW - timedelta(hours=2), last_changed=NOW - timedelta(minutes=1)),
                 case("awaiting_triage", NOW - timedelta(minutes=10)),
                 case("awaiting_agent", NOW - timedelta(seconds=90)),
                 case("closed", NOW - timedelta(days=30)),  # in no queue
