@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from temporalio.api.enums.v1 import TaskQueueType
@@ -199,6 +199,7 @@ async def submit(
                 timeout=budget,
             )
     except WorkflowAlreadyStartedError:
+        _consume_start_error(start)
         return Submitted(await _finished_outcome(client, settings, workflow_id))
     except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         # When the budget expires the SDK raises its own error, not TimeoutError. Whether or not
@@ -217,6 +218,14 @@ async def submit(
             return Submitted(finished)
         return Submitted(None, admission.retry_after_s(), "decision_unavailable")
     return Submitted(outcome)
+
+
+def _consume_start_error(start: WithStartWorkflowOperation[Any, Any]) -> None:
+    """The SDK also sets the start's error on the operation's handle future; nobody awaits it
+    here, so mark it retrieved (else asyncio logs "Future exception was never retrieved")."""
+    future = start._workflow_handle  # no public non-blocking accessor in temporalio 1.x
+    if future.done() and not future.cancelled():
+        future.exception()
 
 
 async def _persist(

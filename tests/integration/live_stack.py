@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 from temporalio.client import Client
 
 from adapters.db.api_keys import SqlApiKeyStore
@@ -85,3 +86,38 @@ async def serve_live_stack(
             finally:
                 server.should_exit = True
                 await serving
+
+
+@asynccontextmanager
+async def in_process_stack(
+    client: Client,
+    settings: Settings,
+    engine: AsyncEngine,
+    pipeline: ClassificationPipeline,
+    *,
+    wrap_app: Callable[[ASGIApp], ASGIApp] | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in this process (its lifespan runs; no socket) with real workers and case store.
+
+    For tests that watch what the process emits (logs, spans, prompts): everything runs here.
+    `wrap_app` puts an ASGI layer around the app (e.g. one that marks requests for the test).
+    """
+    app = create_app(settings, client, case_store=SqlCaseStore(session_factory(engine)))
+    asgi: ASGIApp = wrap_app(app) if wrap_app is not None else app
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        workers = build_workers(
+            client,
+            settings,
+            pipeline=pipeline,
+            activities=build_case_activities(settings, engine).definitions(),
+            llm_executor=executor,
+        )
+        async with (
+            workers[0],
+            workers[1],
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=asgi), base_url="http://api.test", timeout=60
+            ) as http,
+        ):
+            yield http

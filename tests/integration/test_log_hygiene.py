@@ -22,7 +22,6 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,9 +36,6 @@ from temporalio import client as temporal_client
 from temporalio import worker as temporal_worker
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.db.case_store import SqlCaseStore
-from adapters.db.engine import session_factory
-from api.main import create_app
 from classifier.backends.fake import FakeBackend
 from classifier.pipeline import build_pipeline
 from classifier.policy import load_thresholds
@@ -51,8 +47,8 @@ from core.redaction import redact
 from eval.pii import CorpusRow, load_corpus
 from tests.auth_helpers import auth_settings, bearer
 from tests.conftest import TEST_POLICY
+from tests.integration.live_stack import in_process_stack
 from tests.integration.test_pii_leaks import Secret
-from worker.main import build_case_activities, build_workers
 
 pytestmark = [pytest.mark.integration]
 
@@ -152,27 +148,9 @@ async def stack(
     config["interceptors"] = [ActivityScope()]
     client = temporal_client.Client(**config)
     pipeline = build_pipeline(Classifier(FakeBackend(), PROMPTS["production"]), load_thresholds(TEST_POLICY))
-    app = create_app(settings, client, case_store=SqlCaseStore(session_factory(pg_engine)))
     try:
-        with ThreadPoolExecutor(max_workers=2) as executor:
-            workers = build_workers(
-                client,
-                settings,
-                pipeline=pipeline,
-                activities=build_case_activities(settings, pg_engine).definitions(),
-                llm_executor=executor,
-            )
-            async with (
-                workers[0],
-                workers[1],
-                app.router.lifespan_context(app),
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=RequestScope(app)),
-                    base_url="http://api.test",
-                    timeout=60,
-                ) as http,
-            ):
-                yield Stack(http, pg_engine, emitted, capfd)
+        async with in_process_stack(client, settings, pg_engine, pipeline, wrap_app=RequestScope) as http:
+            yield Stack(http, pg_engine, emitted, capfd)
     finally:
         configure_logging()
 

@@ -20,7 +20,6 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.db.case_store import SqlCaseStore
-from adapters.db.engine import session_factory
-from api.main import create_app
 from classifier.backends.base import LLMBackend, LLMRequest, LLMResponse
 from classifier.backends.fake import FakeBackend
 from classifier.pipeline import build_pipeline
@@ -47,7 +43,7 @@ from eval.pii import CorpusRow, load_corpus, surviving_parts
 from tests.auth_helpers import auth_settings, bearer
 from tests.conftest import TEST_POLICY
 from tests.history_payloads import payloads_in
-from worker.main import build_case_activities, build_workers
+from tests.integration.live_stack import in_process_stack
 
 pytestmark = [pytest.mark.integration]
 
@@ -199,19 +195,9 @@ async def harness(dev_server_env: WorkflowEnvironment, pg_engine: AsyncEngine) -
     backend = RecordingBackend(FakeBackend())
     pipeline = build_pipeline(Classifier(backend, PROMPTS["production"]), load_thresholds(TEST_POLICY))
     client = dev_server_env.client
-    app = create_app(settings, client, case_store=SqlCaseStore(session_factory(pg_engine)))
-    activities = build_case_activities(settings, pg_engine).definitions()
     try:
-        with ThreadPoolExecutor(max_workers=1) as executor:
-            workers = build_workers(
-                client, settings, pipeline=pipeline, activities=activities, llm_executor=executor
-            )
-            async with workers[0], workers[1], app.router.lifespan_context(app):
-                transport = httpx.ASGITransport(app=app)
-                async with httpx.AsyncClient(
-                    transport=transport, base_url="http://api.test", timeout=60
-                ) as http:
-                    yield Harness(http, client, settings, pg_engine, backend, log)
+        async with in_process_stack(client, settings, pg_engine, pipeline) as http:
+            yield Harness(http, client, settings, pg_engine, backend, log)
     finally:
         configure_logging()
 

@@ -17,7 +17,6 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +30,6 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.db.case_store import SqlCaseStore
-from adapters.db.engine import session_factory
-from api.main import create_app
 from classifier.backends.fake import FakeBackend
 from classifier.pipeline import build_pipeline
 from classifier.policy import load_thresholds
@@ -45,7 +41,7 @@ from core.telemetry import configure_tracing
 from core.temporal_client import connect
 from tests.auth_helpers import auth_settings, bearer
 from tests.conftest import TEST_POLICY
-from worker.main import build_case_activities, build_workers
+from tests.integration.live_stack import in_process_stack
 
 pytestmark = [pytest.mark.integration]
 
@@ -99,25 +95,9 @@ async def traced(
     # The production client: encryption codec and, with CC_OTEL_ENDPOINT, the tracing interceptor.
     client = await connect(settings)
     pipeline = build_pipeline(Classifier(FakeBackend(), PROMPTS["production"]), load_thresholds(TEST_POLICY))
-    app = create_app(settings, client, case_store=SqlCaseStore(session_factory(pg_engine)))
     try:
-        with ThreadPoolExecutor(max_workers=1) as executor:
-            workers = build_workers(
-                client,
-                settings,
-                pipeline=pipeline,
-                activities=build_case_activities(settings, pg_engine).definitions(),
-                llm_executor=executor,
-            )
-            async with (
-                workers[0],
-                workers[1],
-                app.router.lifespan_context(app),
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://api.test", timeout=60
-                ) as http,
-            ):
-                yield Traced(http, log, spans)
+        async with in_process_stack(client, settings, pg_engine, pipeline) as http:
+            yield Traced(http, log, spans)
     finally:
         configure_logging()
 
