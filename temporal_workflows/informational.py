@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.models import CaseRef, CaseSnapshot, CaseStatus, Category, KnowledgeAnswer, KnowledgeQuery
     from core.names import ANSWER_FROM_KB_ACTIVITY
+    from temporal_workflows.attention import OWN_FAILURE_PATCH, record_needs_attention
     from temporal_workflows.case_trail import CaseTrail, run_case_activity
 
 
@@ -17,6 +19,16 @@ class InformationalWorkflow:
 
     @workflow.run
     async def run(self, case: CaseRef) -> CaseSnapshot:
+        try:
+            return await self._handle(case)
+        except (ActivityError, ApplicationError) as err:
+            # A port refused a write no retry can fix (a local activity's error arrives unwrapped). A case rerouted by a safety reviewer has no
+            # parent waiting to record that, so the category workflow records it itself.
+            if not workflow.patched(OWN_FAILURE_PATCH):
+                raise
+            return await record_needs_attention(case.case_id, "InformationalWorkflow", err)
+
+    async def _handle(self, case: CaseRef) -> CaseSnapshot:
         trail = self._trail = CaseTrail(
             case.case_id, "informational", CaseStatus.classified, Category.informational
         )

@@ -10,6 +10,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.models import (
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         CREATE_TICKET_ACTIVITY,
         EXTRACT_SERVICE_REQUEST_ACTIVITY,
     )
+    from temporal_workflows.attention import OWN_FAILURE_PATCH, record_needs_attention
     from temporal_workflows.case_trail import CaseTrail, run_case_activity
 
 TICKET_STATUS_FOR_ACTION: dict[str, TicketStatus | None] = {
@@ -51,6 +53,16 @@ class ServiceActionWorkflow:
 
     @workflow.run
     async def run(self, case: CaseRef) -> CaseSnapshot:
+        try:
+            return await self._handle(case)
+        except (ActivityError, ApplicationError) as err:
+            # A port refused a write no retry can fix (a local activity's error arrives unwrapped). A case rerouted by a safety reviewer has no
+            # parent waiting to record that, so the category workflow records it itself.
+            if not workflow.patched(OWN_FAILURE_PATCH):
+                raise
+            return await record_needs_attention(case.case_id, "ServiceActionWorkflow", err)
+
+    async def _handle(self, case: CaseRef) -> CaseSnapshot:
         trail = self._trail = CaseTrail(
             case.case_id, "service_action", CaseStatus.classified, Category.service_action
         )

@@ -79,6 +79,9 @@ CASE_IDS = {
     "message_llm_outage": "00000000-0000-4000-8000-000000000007",
     "message_needs_attention": "00000000-0000-4000-8000-000000000008",
     "triage_safety_clock": "00000000-0000-4000-8000-000000000009",
+    # From the category-records-own-failure patch on: the failing category workflow itself
+    # (the child of message_needs_attention) records needs_attention.
+    "service_action_needs_attention": "00000000-0000-4000-8000-000000000008",
 }
 
 
@@ -316,6 +319,8 @@ async def _durable_classification_scenarios(
         if outcome.status is not CaseStatus.needs_attention:
             raise RuntimeError(f"expected needs_attention, got {outcome.status}")
         await _save("message_needs_attention", release, attention)
+        failed_child = client.get_workflow_handle(outcome.child_workflow_id or "")
+        await _save("service_action_needs_attention", release, failed_child)
 
     # A possible safety case (guard finding) waiting for triage runs on the review clock.
     async with _workers(env, settings, "triage", FakeBackend(), FakeCaseActivities()) as queues:

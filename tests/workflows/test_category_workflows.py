@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -313,6 +314,36 @@ async def test_not_a_safety_case_starts_the_rerouted_category_workflow(
     assert "submit_to_safety_database" not in fakes.names()
     recorded = next(arg for name, arg in fakes.calls if name == "record_safety_decision")
     assert recorded.status == "rejected"
+
+
+async def test_a_rerouted_case_whose_ticket_is_refused_becomes_needs_attention_not_a_silent_failure(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fakes = FakeCaseActivities()
+    fakes.ticket_error = ApplicationError(
+        "ticket system refused the order", type="InvalidTransitionError", non_retryable=True
+    )
+    client = time_skipping_env.client
+    async with case_worker(client, task_queue, fakes):
+        case_id, handle = await start_child(
+            time_skipping_env, SafetyComplianceWorkflow, Route.safety_compliance, task_queue
+        )
+        await eventually(lambda: _has(fakes, "safety_review_requested"))
+        await handle.execute_update(
+            SafetyComplianceWorkflow.decide, decision("not_a_safety_case", reroute_to=Category.service_action)
+        )
+        await handle.result()
+        rerouted: WorkflowHandle[object, CaseSnapshot] = client.get_workflow_handle(
+            rerouted_workflow_id(case_id, "service_action"), result_type=CaseSnapshot
+        )
+        # Nothing waits for a rerouted workflow: it records the failure itself and completes.
+        rerouted_final = await rerouted.result()
+    assert rerouted_final.status is CaseStatus.needs_attention
+    assert fakes.statuses[-1] is CaseStatus.needs_attention
+    assert ("supervisor", "case_needs_attention") in [(n.audience, n.template) for n in fakes.notifications]
+    attention = [entry for entry in fakes.audit if entry.step == "needs_attention"]
+    assert [entry.decision for entry in attention] == ["InvalidTransitionError"]
+    assert attention[0].observed["failed_workflow"] == "ServiceActionWorkflow"
 
 
 async def test_triage_decision_continues_into_the_chosen_category_workflow(
