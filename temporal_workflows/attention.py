@@ -101,6 +101,10 @@ async def record_needs_attention(case_id: str, workflow_name: str, error: BaseEx
     for name, argument, result_type in writes:
         try:
             await run_case_activity(name, argument, result_type)
-        except ActivityError as write_error:
+        # A local activity's non-retryable error arrives as the ApplicationError itself; runs
+        # started before the patch failed on it, and replay keeps that.
+        except (ActivityError, ApplicationError) as write_error:
+            if not isinstance(write_error, ActivityError) and not workflow.patched(OWN_FAILURE_PATCH):
+                raise
             workflow.logger.error("needs_attention write %s failed: %s", name, failure_type(write_error))
     return CaseSnapshot(case_id=case_id, workflow="message", status=CaseStatus.needs_attention, detail=detail)
