@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 import uvicorn
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 from temporalio.client import Client
@@ -26,6 +28,8 @@ from adapters.db.engine import session_factory
 from api.main import create_app
 from classifier.pipeline import ClassificationPipeline
 from core.config import Settings
+from eval.pii import CorpusRow
+from tests.auth_helpers import bearer
 from worker.main import build_case_activities, build_workers
 
 # uvicorn exposes only a `started` flag; a loaded CI machine may need a while.
@@ -121,3 +125,32 @@ async def in_process_stack(
             ) as http,
         ):
             yield http
+
+
+async def post_corpus_row(http: httpx.AsyncClient, row: CorpusRow, customer_id: str) -> httpx.Response:
+    """POST one PII-corpus row as its channel's gateway would; asserts it was accepted."""
+    reply = await http.post(
+        "/v1/messages",
+        json={
+            "text": row.text,
+            "channel": row.channel,
+            "message_id": f"{row.id}-{uuid.uuid4().hex[:8]}",
+            "customer_id": customer_id,
+            "locale": row.language,
+        },
+        headers=bearer(f"{row.channel}-gateway", "intake"),
+    )
+    assert reply.status_code in (200, 202), reply.text
+    return reply
+
+
+async def wait_until_recorded(engine: AsyncEngine, case_ids: set[str], timeout: float = 120) -> None:
+    """Until every case has its row in the case store (written after the API's answer)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with engine.connect() as connection:
+            recorded = {row[0] for row in await connection.execute(text("SELECT case_id FROM cases"))}
+        if case_ids <= recorded:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{len(case_ids - recorded)} cases not recorded"
+        await asyncio.sleep(0.5)

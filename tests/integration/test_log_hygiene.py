@@ -29,7 +29,6 @@ from typing import Any, TextIO
 import httpx
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio import client as temporal_client
@@ -47,7 +46,7 @@ from core.redaction import redact
 from eval.pii import CorpusRow, load_corpus
 from tests.auth_helpers import auth_settings, bearer
 from tests.conftest import TEST_POLICY
-from tests.integration.live_stack import in_process_stack
+from tests.integration.live_stack import in_process_stack, post_corpus_row, wait_until_recorded
 from tests.integration.test_pii_leaks import Secret
 
 pytestmark = [pytest.mark.integration]
@@ -174,30 +173,8 @@ def text_windows(message: str) -> set[str]:
 
 
 async def post(stack: Stack, row: CorpusRow, customer_id: str) -> tuple[str, str]:
-    reply = await stack.http.post(
-        "/v1/messages",
-        json={
-            "text": row.text,
-            "channel": row.channel,
-            "message_id": f"{row.id}-{uuid.uuid4().hex[:8]}",
-            "customer_id": customer_id,
-            "locale": row.language,
-        },
-        headers=bearer(f"{row.channel}-gateway", "intake"),
-    )
-    assert reply.status_code in (200, 202), reply.text
+    reply = await post_corpus_row(stack.http, row, customer_id)
     return reply.json()["case_id"], reply.headers["x-request-id"]
-
-
-async def wait_until_recorded(engine: AsyncEngine, case_ids: set[str], timeout: float = 120) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        async with engine.connect() as connection:
-            recorded = {row[0] for row in await connection.execute(text("SELECT case_id FROM cases"))}
-        if case_ids <= recorded:
-            return
-        assert asyncio.get_running_loop().time() < deadline, f"{len(case_ids - recorded)} cases not recorded"
-        await asyncio.sleep(0.5)
 
 
 def parsed(lines: list[tuple[str | None, str]]) -> Iterator[tuple[str | None, dict[str, Any]]]:

@@ -44,7 +44,7 @@ from eval.pii import CorpusRow, load_corpus, surviving_parts
 from tests.auth_helpers import auth_settings, bearer
 from tests.conftest import TEST_POLICY
 from tests.history_payloads import payloads_in
-from tests.integration.live_stack import in_process_stack
+from tests.integration.live_stack import in_process_stack, post_corpus_row, wait_until_recorded
 
 pytestmark = [pytest.mark.integration]
 
@@ -222,33 +222,8 @@ async def harness(dev_server_env: WorkflowEnvironment, pg_engine: AsyncEngine) -
 
 
 async def _post(harness: Harness, row: CorpusRow, customer_id: str) -> str:
-    reply = await harness.http.post(
-        "/v1/messages",
-        json={
-            "text": row.text,
-            "channel": row.channel,
-            "message_id": f"{row.id}-{uuid.uuid4().hex[:8]}",
-            "customer_id": customer_id,
-            "locale": row.language,
-        },
-        headers=bearer(f"{row.channel}-gateway", "intake"),
-    )
-    assert reply.status_code in (200, 202), reply.text
-    case_id: str = reply.json()["case_id"]
+    case_id: str = (await post_corpus_row(harness.http, row, customer_id)).json()["case_id"]
     return case_id
-
-
-async def _wait_until_recorded(harness: Harness, case_ids: set[str], timeout: float = 120) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        async with harness.engine.connect() as connection:
-            rows = await connection.execute(text("SELECT case_id FROM cases"))
-            recorded = {row[0] for row in rows}
-        if case_ids <= recorded:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{len(case_ids - recorded)} cases never reached the case store")
-        await asyncio.sleep(0.5)
 
 
 async def _add_agent_note(harness: Harness, note: str) -> str:
@@ -294,7 +269,7 @@ async def test_no_seeded_personal_data_reaches_history_database_logs_metrics_or_
     case_ids = set(await asyncio.gather(*(post(row) for row in rows)))
     note_name, note_phone = "Agnieszka Wróblewska", "+48 601 987 654"
     note_case = await _add_agent_note(harness, f"Called {note_name} back on {note_phone}, she confirmed.")
-    await _wait_until_recorded(harness, case_ids | {note_case})
+    await wait_until_recorded(harness.engine, case_ids | {note_case})
 
     sinks = Sinks()
     workflow_ids: set[str] = set()
