@@ -15,6 +15,7 @@ from adapters.db.api_keys import SqlApiKeyStore
 from adapters.db.case_store import SqlCaseStore
 from adapters.db.engine import create_engine_from_url, session_factory
 from adapters.ports import ApiKeyStore, CaseStore
+from api.console import router as console_router
 from api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from api.observability import install_observability
 from api.problems import install_problem_handlers, install_problem_openapi
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(admin_reclassify.router)
     app.include_router(health.router)
+    app.include_router(console_router.router)
     install_observability(app, app_settings)
     app.mount("/metrics", make_asgi_app())
     return app

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
+    # The agent console links each case to its workflow in this Temporal Web UI.
+    temporal_ui_base_url: str = "http://127.0.0.1:8233"
     temporal_db_file: Path = Field(default_factory=lambda: _default_cache_dir() / "temporal.sqlite")
     workflow_task_queue: str = "cc-workflows"
     llm_task_queue: str = "cc-llm"

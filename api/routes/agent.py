@@ -29,6 +29,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.ports import CaseStore
 from api.deps import (
     CaseReader,
     CaseStoreDep,
@@ -40,6 +41,8 @@ from api.deps import (
 )
 from api.problems import PROBLEM_JSON, ProblemError
 from api.routes.cases import parse_case_id
+from api.security import Principal
+from core.config import Settings
 from core.logging import get_logger
 from core.models import (
     CaseListPage,
@@ -133,6 +136,18 @@ async def decide_safety_case(
     store: CaseStoreDep,
     settings: SettingsDep,
 ) -> CaseSnapshot | JSONResponse:
+    return await send_safety_decision(client, store, settings, case_id, body, reviewer)
+
+
+async def send_safety_decision(
+    client: Client,
+    store: CaseStore,
+    settings: Settings,
+    case_id: str,
+    body: SafetyDecisionRequest,
+    reviewer: Principal,
+) -> CaseSnapshot | JSONResponse:
+    """The decision route's work; the agent console calls it too (the caller checked the roles)."""
     case_id = parse_case_id(case_id)
     workflow_id = child_workflow_id(case_id, Route.safety_compliance.value)
     # The reviewer on record is the verified token subject, never a name from the body.
@@ -153,6 +168,18 @@ async def triage_case(
     store: CaseStoreDep,
     settings: SettingsDep,
 ) -> CaseSnapshot | JSONResponse:
+    return await send_triage_decision(client, store, settings, case_id, body, agent)
+
+
+async def send_triage_decision(
+    client: Client,
+    store: CaseStore,
+    settings: Settings,
+    case_id: str,
+    body: TriageDecisionRequest,
+    agent: Principal,
+) -> CaseSnapshot | JSONResponse:
+    """The triage route's work; the agent console calls it too (the caller checked the roles)."""
     case_id = parse_case_id(case_id)
     workflow_id = child_workflow_id(case_id, Route.human_triage.value)
     decision = TriageDecision(

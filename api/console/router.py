@@ -1,0 +1,374 @@
+"""Agent console at /console: Jinja2 pages and plain HTML forms over the API's own code paths.
+
+- Sign-in: with the local signing key only (no identity provider configured), /console/login
+  issues a token with `issue_local_token` and keeps it in an HttpOnly, SameSite=Strict cookie
+  scoped to /console. Every page verifies that cookie with the API's `TokenVerifier`; the token
+  subject is the acting person.
+- CSRF: besides SameSite=Strict, every POST must carry an `Origin` (or, without one, a `Referer`)
+  whose host is the request's `Host`; anything else is refused with 403.
+- Queues come from `CaseStore.list_cases`, per role, on the server: a role that may not see a
+  queue never receives its items. Decisions call the same functions as the API routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from adapters.ports import CaseStore
+from api.deps import get_app_settings, get_case_store, get_temporal_client
+from api.problems import ProblemError
+from api.routes import agent, cases
+from api.security import (
+    DEFAULT_TOKEN_TTL_SECONDS,
+    Principal,
+    Role,
+    TokenError,
+    get_authenticator,
+    issue_local_token,
+)
+from core.config import Settings
+from core.models import (
+    CaseSnapshot,
+    CaseStatus,
+    CaseSummary,
+    Category,
+    SafetyDecisionRequest,
+    TriageDecisionRequest,
+)
+
+router = APIRouter()
+
+_HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=_HERE / "templates")
+
+COOKIE = "cc_console"
+COOKIE_PATH = "/console"
+# Roles a person can pick at the local sign-in (intake is for channel integrations, not people).
+SIGN_IN_ROLES = (Role.agent, Role.safety_reviewer, Role.supervisor, Role.admin)
+QUEUE_LIMIT = 100
+# Pages load their own stylesheet and script only; forms post back to the console.
+CONSOLE_CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# Who sees (and may act on) which queue; the API's decision routes admit the same roles.
+SAFETY_ROLES = frozenset({Role.safety_reviewer, Role.supervisor})
+TRIAGE_ROLES = frozenset({Role.agent, Role.safety_reviewer, Role.supervisor})
+QUEUE_ROLES: dict[str, frozenset[Role]] = {
+    "safety": SAFETY_ROLES,
+    "triage": frozenset({Role.agent, Role.supervisor}),
+    "service": frozenset({Role.agent, Role.supervisor}),
+}
+READER_ROLES = frozenset({Role.agent, Role.safety_reviewer, Role.supervisor, Role.admin})
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    title: str
+    items: list[CaseSummary]
+
+
+def local_sign_in_enabled(settings: Settings) -> bool:
+    """The local signing key is in use exactly when no identity provider key set is configured."""
+    return not (settings.auth_jwks_url or settings.auth_jwks_file)
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Content-Security-Policy"] = CONSOLE_CSP
+    # The API's default `no-referrer` makes browsers send `Origin: null` with a form post, which
+    # the origin check would refuse; `same-origin` still sends nothing to other sites.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/console/login", status_code=303)
+
+
+async def _principal(request: Request) -> Principal | None:
+    """The signed-in person, verified exactly like an API bearer token; None when there is none."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    authenticator = get_authenticator(request)
+    try:
+        principal = await authenticator.verifier.verify(token)
+    except TokenError:
+        return None
+    authenticator.rate_limiter.check(principal)
+    return principal
+
+
+def _same_origin(request: Request) -> bool:
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return False
+    return urlsplit(source).netloc.lower() == request.headers.get("host", "").lower()
+
+
+def _forbidden(request: Request, principal: Principal | None, detail: str) -> HTMLResponse:
+    return _page(request, "error.html", {"principal": principal, "title": "Forbidden", "detail": detail}, 403)
+
+
+# --------------------------------------------------------------------------- static files
+
+
+async def stylesheet(request: Request) -> FileResponse:
+    return FileResponse(_HERE / "static" / "console.css", media_type="text/css")
+
+
+async def script(request: Request) -> FileResponse:
+    return FileResponse(_HERE / "static" / "console.js", media_type="text/javascript")
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+async def login_page(request: Request) -> Response:
+    if not local_sign_in_enabled(get_app_settings(request)):
+        return _page(request, "error.html", _no_local_sign_in(), 404)
+    return _page(request, "login.html", {"principal": None, "roles": SIGN_IN_ROLES, "error": None})
+
+
+def _no_local_sign_in() -> dict[str, Any]:
+    return {
+        "principal": None,
+        "title": "Not available",
+        "detail": "The local sign-in exists only when the API runs with its local signing key.",
+    }
+
+
+async def login(request: Request) -> Response:
+    settings = get_app_settings(request)
+    if not local_sign_in_enabled(settings):
+        return _page(request, "error.html", _no_local_sign_in(), 404)
+    if not _same_origin(request):
+        return _forbidden(request, None, "The form was not sent from this console (origin check).")
+    form = await request.form()
+    name = str(form.get("name") or "").strip()
+    roles = [str(r) for r in form.getlist("roles") if str(r) in {role.value for role in SIGN_IN_ROLES}]
+    if not name or len(name) > 200 or not roles:
+        context = {
+            "principal": None,
+            "roles": SIGN_IN_ROLES,
+            "error": "Enter a name and pick at least one role.",
+        }
+        return _page(request, "login.html", context, 422)
+    token = issue_local_token(settings, name, roles, DEFAULT_TOKEN_TTL_SECONDS)
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=DEFAULT_TOKEN_TTL_SECONDS,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    if not _same_origin(request):
+        return _forbidden(request, None, "The form was not sent from this console (origin check).")
+    response = _to_login()
+    response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
+    return response
+
+
+# --------------------------------------------------------------------------- queues
+
+
+async def visible_queues(store: CaseStore, principal: Principal) -> list[Queue]:
+    """Only the queues the person's roles admit are read at all."""
+    allowed = {key for key, roles in QUEUE_ROLES.items() if principal.roles & roles}
+    queues: list[Queue] = []
+    if "safety" in allowed:
+        items, _ = await store.list_cases(status=CaseStatus.awaiting_safety_review, limit=QUEUE_LIMIT)
+        # Regulatory due date first (oldest obligation on top), then arrival.
+        items.sort(key=lambda c: (c.regulatory_due_date or date.max, c.received_at))
+        queues.append(Queue("safety", "Safety review", items))
+    if "triage" in allowed:
+        items, _ = await store.list_cases(status=CaseStatus.awaiting_triage, limit=QUEUE_LIMIT)
+        queues.append(Queue("triage", "Triage", items))
+    if "service" in allowed:
+        items, _ = await store.list_cases(
+            status=CaseStatus.awaiting_agent, category=Category.service_action, limit=QUEUE_LIMIT
+        )
+        queues.append(Queue("service", "Service", items))
+    return queues
+
+
+def time_left(case: CaseSummary, today: date | None = None) -> str:
+    if case.regulatory_due_date is None:
+        return "no due date"
+    days = (case.regulatory_due_date - (today or datetime.now(timezone.utc).date())).days
+    if days < 0:
+        return f"overdue by {-days} day{'s' if days != -1 else ''}"
+    if days == 0:
+        return "due today"
+    return f"{days} day{'s' if days != 1 else ''} left"
+
+
+templates.env.globals["time_left"] = time_left
+
+
+async def queues_page(request: Request) -> Response:
+    principal = await _principal(request)
+    if principal is None:
+        return _to_login()
+    queues = await visible_queues(get_case_store(request), principal)
+    return _page(request, "queues.html", {"principal": principal, "queues": queues})
+
+
+async def queues_fragment(request: Request) -> Response:
+    """The queue lists alone, for the page's periodic refresh."""
+    principal = await _principal(request)
+    if principal is None:
+        return Response(status_code=401)
+    queues = await visible_queues(get_case_store(request), principal)
+    return _page(request, "_queues.html", {"principal": principal, "queues": queues})
+
+
+# --------------------------------------------------------------------------- case view and actions
+
+
+def _workflow_link(settings: Settings, workflow_id: str) -> str:
+    base = settings.temporal_ui_base_url.rstrip("/")
+    return f"{base}/namespaces/{settings.temporal_namespace}/workflows/{workflow_id}"
+
+
+async def _case_page(
+    request: Request,
+    principal: Principal,
+    case_id: str,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    if not principal.roles & READER_ROLES:
+        return _forbidden(
+            request,
+            principal,
+            "Reading cases needs one of the roles agent, safety_reviewer, supervisor, admin.",
+        )
+    settings = get_app_settings(request)
+    try:
+        view = await cases.get_case(case_id, principal, get_temporal_client(request), get_case_store(request))
+    except ProblemError as problem:
+        context = {"principal": principal, "title": problem.title, "detail": problem.detail}
+        return _page(request, "error.html", context, problem.status)
+    child: CaseSnapshot | None = view.child
+    review_round = child.detail.get("review_round") if child is not None else None
+    context = {
+        "principal": principal,
+        "view": view,
+        "review_round": review_round if isinstance(review_round, int) else None,
+        "can_decide": bool(principal.roles & SAFETY_ROLES),
+        "can_triage": bool(principal.roles & TRIAGE_ROLES),
+        "safety_open": view.status is CaseStatus.awaiting_safety_review,
+        "triage_open": view.status is CaseStatus.awaiting_triage,
+        "categories": list(Category),
+        "workflow_link": _workflow_link(settings, view.workflow_id),
+        "notice": notice,
+        "error": error,
+    }
+    return _page(request, "case.html", context, status_code)
+
+
+NOTICES = {
+    "decided": "Decision recorded.",
+    "triaged": "Category recorded.",
+}
+
+
+async def case_page(request: Request) -> Response:
+    case_id, notice = request.path_params["case_id"], request.query_params.get("notice")
+    principal = await _principal(request)
+    if principal is None:
+        return _to_login()
+    return await _case_page(request, principal, case_id, notice=NOTICES.get(notice or ""))
+
+
+async def _act(request: Request, case_id: str, action: str) -> Response:
+    principal = await _principal(request)
+    if principal is None:
+        return _to_login()
+    if not _same_origin(request):
+        return _forbidden(request, principal, "The form was not sent from this console (origin check).")
+    allowed = SAFETY_ROLES if action == "decide" else TRIAGE_ROLES
+    if not principal.roles & allowed:
+        names = ", ".join(sorted(role.value for role in allowed))
+        return _forbidden(request, principal, f"This action needs one of the roles: {names}.")
+    form = await request.form()
+    fields = {key: value for key, value in form.items() if isinstance(value, str) and value != ""}
+    settings, client, store = get_app_settings(request), get_temporal_client(request), get_case_store(request)
+    try:
+        if action == "decide":
+            result = await agent.send_safety_decision(
+                client, store, settings, case_id, SafetyDecisionRequest.model_validate(fields), principal
+            )
+        else:
+            result = await agent.send_triage_decision(
+                client, store, settings, case_id, TriageDecisionRequest.model_validate(fields), principal
+            )
+    except ValidationError as invalid:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        return await _case_page(
+            request, principal, case_id, error=f"The form is incomplete: {problems}", status_code=422
+        )
+    except ProblemError as problem:
+        return await _case_page(
+            request,
+            principal,
+            case_id,
+            error=f"{problem.title}: {problem.detail}",
+            status_code=problem.status,
+        )
+    if not isinstance(result, CaseSnapshot):
+        # 202: accepted by the workflow, still being carried out.
+        return await _case_page(
+            request,
+            principal,
+            case_id,
+            notice="Accepted: the case's workflow is still carrying it out. Reload for the result.",
+            status_code=202,
+        )
+    return RedirectResponse(
+        f"/console/cases/{result.case_id}?notice={'decided' if action == 'decide' else 'triaged'}",
+        status_code=303,
+    )
+
+
+async def decide(request: Request) -> Response:
+    return await _act(request, request.path_params["case_id"], "decide")
+
+
+async def triage(request: Request) -> Response:
+    return await _act(request, request.path_params["case_id"], "triage")
+
+
+# Plain Starlette routes, not API operations: HTML pages authenticated by the console cookie,
+# outside /openapi.json (the API routes' role declarations and 401/403 problem+json do not apply).
+router.add_route("/console/static/console.css", stylesheet, methods=["GET"], include_in_schema=False)
+router.add_route("/console/static/console.js", script, methods=["GET"], include_in_schema=False)
+router.add_route("/console/login", login_page, methods=["GET"], include_in_schema=False)
+router.add_route("/console/login", login, methods=["POST"], include_in_schema=False)
+router.add_route("/console/logout", logout, methods=["POST"], include_in_schema=False)
+router.add_route("/console", queues_page, methods=["GET"], include_in_schema=False)
+router.add_route("/console/queues", queues_fragment, methods=["GET"], include_in_schema=False)
+router.add_route("/console/cases/{case_id}", case_page, methods=["GET"], include_in_schema=False)
+router.add_route("/console/cases/{case_id}/decision", decide, methods=["POST"], include_in_schema=False)
+router.add_route("/console/cases/{case_id}/triage", triage, methods=["POST"], include_in_schema=False)
