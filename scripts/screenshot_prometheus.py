@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 import shutil
-import subprocess
 import tempfile
 import urllib.parse
 import urllib.request
@@ -30,6 +29,7 @@ import yaml
 from playwright.sync_api import sync_playwright
 
 from bench.stack import Stack, StackOptions, WorkerSpec, free_port
+from scripts.local_prometheus import running_prometheus
 
 log = logging.getLogger("screenshot_prometheus")
 
@@ -128,30 +128,23 @@ async def run(args: argparse.Namespace) -> int:
         (tmp / "prometheus.yml").write_text(
             yaml.safe_dump(prometheus_config(stack.api_port, app_port, sdk_port))
         )
-        prometheus = subprocess.Popen(  # noqa: ASYNC220 - a long-running server, not awaited
-            [
-                prometheus_binary,
-                f"--config.file={tmp / 'prometheus.yml'}",
-                f"--storage.tsdb.path={tmp / 'data'}",
-                f"--web.listen-address=127.0.0.1:{prom_port}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp / "prometheus.log").open("wb"),
-        )
-        prom = f"http://127.0.0.1:{prom_port}"
         try:
-            await asyncio.sleep(args.before_seconds)  # a flat start before the first message
-            statuses = await send_messages(stack, args.messages, args.spread_seconds)
-            log.info("sent %d messages: %s", args.messages, statuses)
-            await asyncio.sleep(args.after_seconds)  # scrapes and rule evaluations after the last
-            accepted = await asyncio.to_thread(query, prom, "sum(cc_messages_accepted_total)")
-            log.info("Prometheus sees %s accepted messages", accepted[0]["value"][1] if accepted else 0)
-            url = graph_url(prom, PANELS, args.range)
-            await asyncio.to_thread(screenshot, url, Path(args.out), args.chromium)
-            log.info("saved %s (%s)", args.out, url)
+            with (
+                (tmp / "prometheus.log").open("wb") as prometheus_log,
+                running_prometheus(
+                    prometheus_binary, tmp / "prometheus.yml", prom_port, log=prometheus_log
+                ) as prom,
+            ):
+                await asyncio.sleep(args.before_seconds)  # a flat start before the first message
+                statuses = await send_messages(stack, args.messages, args.spread_seconds)
+                log.info("sent %d messages: %s", args.messages, statuses)
+                await asyncio.sleep(args.after_seconds)  # scrapes and rule evaluations after the last
+                accepted = await asyncio.to_thread(query, prom, "sum(cc_messages_accepted_total)")
+                log.info("Prometheus sees %s accepted messages", accepted[0]["value"][1] if accepted else 0)
+                url = graph_url(prom, PANELS, args.range)
+                await asyncio.to_thread(screenshot, url, Path(args.out), args.chromium)
+                log.info("saved %s (%s)", args.out, url)
         finally:
-            prometheus.terminate()
-            prometheus.wait(timeout=10)
             shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,6 +35,7 @@ from temporalio.worker import Worker
 
 from api.main import create_app
 from core.config import Settings
+from scripts.local_prometheus import running_prometheus
 from tests.monitoring.test_prometheus_rules import PROMETHEUS, RULES, _free_port, _get
 from worker.observability import metrics_runtime
 
@@ -259,49 +259,37 @@ async def live(
     config = {"global": {"evaluation_interval": "1s"}, "rule_files": [str(p) for p in RULES]}
     (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
     prom_port = _free_port()
-    prometheus = subprocess.Popen(  # noqa: ASYNC220 - a long-running server, not awaited
-        [
-            PROMETHEUS,
-            f"--config.file={tmp / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{prom_port}"
     try:
-        await _run_workflows(worker_client, f"dashboards-{uuid.uuid4().hex[:8]}")
-        for _ in range(1200):
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
-            await http.get("/v1/cases/unknown")  # any route: the HTTP histograms get a series
-        exported: set[str] = set()
-        for url in (
-            f"http://127.0.0.1:{api_port}/metrics/",
-            f"http://127.0.0.1:{settings.worker_app_metrics_port}/metrics",
-            f"http://127.0.0.1:{settings.worker_metrics_port}/metrics",
-        ):
-            exported |= _exposed_names(await asyncio.to_thread(_scrape, url))
-        rules: dict[str, Any] = {}
-        for _ in range(200):
-            try:
-                rules = await asyncio.to_thread(_get, f"{base}/api/v1/rules")
-                break
-            except OSError:
-                await asyncio.sleep(0.1)
-        recorded = {
-            rule["name"]
-            for group in rules["data"]["groups"]
-            for rule in group["rules"]
-            if rule["type"] == "recording"
-        }
-        yield Live(exported=exported, recorded=recorded, prometheus=base)
+        with running_prometheus(PROMETHEUS, tmp / "prometheus.yml", prom_port) as base:
+            await _run_workflows(worker_client, f"dashboards-{uuid.uuid4().hex[:8]}")
+            for _ in range(1200):
+                if server.started:
+                    break
+                await asyncio.sleep(0.05)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
+                await http.get("/v1/cases/unknown")  # any route: the HTTP histograms get a series
+            exported: set[str] = set()
+            for url in (
+                f"http://127.0.0.1:{api_port}/metrics/",
+                f"http://127.0.0.1:{settings.worker_app_metrics_port}/metrics",
+                f"http://127.0.0.1:{settings.worker_metrics_port}/metrics",
+            ):
+                exported |= _exposed_names(await asyncio.to_thread(_scrape, url))
+            rules: dict[str, Any] = {}
+            for _ in range(200):
+                try:
+                    rules = await asyncio.to_thread(_get, f"{base}/api/v1/rules")
+                    break
+                except OSError:
+                    await asyncio.sleep(0.1)
+            recorded = {
+                rule["name"]
+                for group in rules["data"]["groups"]
+                for rule in group["rules"]
+                if rule["type"] == "recording"
+            }
+            yield Live(exported=exported, recorded=recorded, prometheus=base)
     finally:
-        prometheus.terminate()
-        prometheus.wait(timeout=10)
         server.should_exit = True
         await serving
 

@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 from api.main import create_app
 from core.config import Settings
 from core.temporal_client import build_data_converter
+from scripts.local_prometheus import running_prometheus
 from temporal_workflows.quality import QualityReportWorkflow
 from tests.workflows.test_agent_api import MemoryCaseStore
 from worker.observability import metrics_runtime
@@ -145,48 +146,37 @@ async def test_a_real_prometheus_scrapes_the_api_and_the_worker_and_loads_the_ru
         worker_client, task_queue=settings.workflow_task_queue, workflows=[QualityReportWorkflow]
     ):
         serving = asyncio.create_task(server.serve())
-        prometheus = subprocess.Popen(  # noqa: ASYNC220 - a long-running server, not awaited
-            [
-                PROMETHEUS,
-                f"--config.file={tmp_path / 'prometheus.yml'}",
-                f"--storage.tsdb.path={tmp_path / 'data'}",
-                f"--web.listen-address=127.0.0.1:{prom_port}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
-                for _ in range(1200):  # uvicorn exposes only a flag; the CI machine is shared
-                    if server.started:
+            with running_prometheus(PROMETHEUS, tmp_path / "prometheus.yml", prom_port) as prometheus:
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
+                    for _ in range(1200):  # uvicorn exposes only a flag; the CI machine is shared
+                        if server.started:
+                            break
+                        await asyncio.sleep(0.05)
+                    await http.get("/v1/cases/unknown")  # any route: the HTTP metrics get a series
+                base = f"{prometheus}/api/v1"
+                healths: dict[str, str] = {}
+                for _ in range(120):
+                    await asyncio.sleep(0.5)
+                    try:
+                        targets = await asyncio.to_thread(_get, f"{base}/targets")
+                    except OSError:
+                        continue
+                    healths = {t["labels"]["job"]: t["health"] for t in targets["data"]["activeTargets"]}
+                    if len(healths) == 3 and set(healths.values()) == {"up"}:
                         break
-                    await asyncio.sleep(0.05)
-                await http.get("/v1/cases/unknown")  # any route: the HTTP metrics get a series
-            base = f"http://127.0.0.1:{prom_port}/api/v1"
-            healths: dict[str, str] = {}
-            for _ in range(120):
-                await asyncio.sleep(0.5)
-                try:
-                    targets = await asyncio.to_thread(_get, f"{base}/targets")
-                except OSError:
-                    continue
-                healths = {t["labels"]["job"]: t["health"] for t in targets["data"]["activeTargets"]}
-                if len(healths) == 3 and set(healths.values()) == {"up"}:
-                    break
-            assert healths == {"cc-api": "up", "cc-worker-app": "up", "cc-worker-temporal": "up"}
-            rules = await asyncio.to_thread(_get, f"{base}/rules")
-            groups = {g["name"]: g for g in rules["data"]["groups"]}
-            assert {"cc-service", "cc-safety", "cc-quality", "cc-recording"} <= set(groups)
-            assert all(r["health"] != "err" for g in groups.values() for r in g["rules"])
-            http_series = await asyncio.to_thread(_get, f"{base}/query?query=http_requests_total")
-            handlers = {r["metric"].get("handler") for r in http_series["data"]["result"]}
-            assert "/v1/cases/{case_id}" in handlers  # route templates, never raw paths
-            sdk = await asyncio.to_thread(
-                _get, f"{base}/query?query=count(%7Bjob%3D%22cc-worker-temporal%22%7D)"
-            )
-            assert float(sdk["data"]["result"][0]["value"][1]) > 0
+                assert healths == {"cc-api": "up", "cc-worker-app": "up", "cc-worker-temporal": "up"}
+                rules = await asyncio.to_thread(_get, f"{base}/rules")
+                groups = {g["name"]: g for g in rules["data"]["groups"]}
+                assert {"cc-service", "cc-safety", "cc-quality", "cc-recording"} <= set(groups)
+                assert all(r["health"] != "err" for g in groups.values() for r in g["rules"])
+                http_series = await asyncio.to_thread(_get, f"{base}/query?query=http_requests_total")
+                handlers = {r["metric"].get("handler") for r in http_series["data"]["result"]}
+                assert "/v1/cases/{case_id}" in handlers  # route templates, never raw paths
+                sdk = await asyncio.to_thread(
+                    _get, f"{base}/query?query=count(%7Bjob%3D%22cc-worker-temporal%22%7D)"
+                )
+                assert float(sdk["data"]["result"][0]["value"][1]) > 0
         finally:
-            prometheus.terminate()
-            prometheus.wait(timeout=10)
             server.should_exit = True
             await serving

@@ -24,6 +24,7 @@ from eval.calibrate import (
     thresholds_json,
 )
 from eval.runner import Prediction, load_dataset, short_source
+from tests.unit.predictions import synthetic_prediction
 
 INFO, SERVICE, SAFETY = (c.value for c in Category)
 LABELS = (INFO, SERVICE, SAFETY)
@@ -119,29 +120,7 @@ def _prediction(
     *,
     guard: bool = False,
 ) -> Prediction:
-    probs = dict(zip(LABELS, probabilities, strict=True))
-    top = max(LABELS, key=lambda k: probs[k])
-    return Prediction(
-        id=row_id,
-        label=label,
-        channel="chat",
-        tags=[],
-        text="",
-        llm_label=top,
-        category=top,
-        route="human_triage",
-        confidence=probs[top],
-        probabilities=probs,
-        label_mass=0.99,
-        guard_raised=guard,
-        guard_signals=["test_signal"] if guard else [],
-        guard_findings=[{"signal": "test_signal", "language": "en"}] if guard else [],
-        guard_version="test",
-        policy_version="test",
-        prompt_version="route-v1",
-        latency_ms=1.0,
-        llm_latency_ms=1.0,
-    )
+    return synthetic_prediction(row_id, label, probabilities, guard=guard)
 
 
 def _synthetic() -> list[Prediction]:

@@ -23,6 +23,7 @@ from eval.__main__ import main
 from eval.calibrate import thresholds_json
 from eval.promote import LOG_NAME, base_of, revision_of
 from eval.runner import Prediction
+from tests.unit.predictions import synthetic_prediction
 
 INFO, SERVICE, SAFETY = (c.value for c in Category)
 LABELS = (INFO, SERVICE, SAFETY)
@@ -35,28 +36,13 @@ def _sha(path: Path) -> str:
 
 
 def _prediction(row_id: str, label: str, probabilities: tuple[float, float, float]) -> Prediction:
-    probs = dict(zip(LABELS, probabilities, strict=True))
-    top = max(LABELS, key=lambda k: probs[k])
-    return Prediction(
-        id=row_id,
-        label=label,
-        channel="chat",
-        tags=[],
-        text="",
-        llm_label=top,
-        category=top,
-        route="human_triage",
-        confidence=probs[top],
-        probabilities=probs,
-        label_mass=0.99,
-        guard_raised=False,
-        guard_signals=[],
-        guard_findings=[],
+    return synthetic_prediction(
+        row_id,
+        label,
+        probabilities,
         guard_version=GUARD_VERSION,
         policy_version="recorded",
         prompt_version="route-v2",
-        latency_ms=1.0,
-        llm_latency_ms=1.0,
     )
 
 

@@ -284,20 +284,25 @@ async def test_stale_duplicate_and_incomplete_decisions_are_rejected(
     ]
 
 
+async def reroute_to_service(
+    env: WorkflowEnvironment, task_queue: str, fakes: FakeCaseActivities
+) -> tuple[str, CaseSnapshot]:
+    """A safety case a reviewer calls not a safety case, rerouted to service_action; the safety workflow's final snapshot."""
+    case_id, handle = await start_child(env, SafetyComplianceWorkflow, Route.safety_compliance, task_queue)
+    await eventually(lambda: _has(fakes, "safety_review_requested"))
+    await handle.execute_update(
+        SafetyComplianceWorkflow.decide, decision("not_a_safety_case", reroute_to=Category.service_action)
+    )
+    return case_id, await handle.result()
+
+
 async def test_not_a_safety_case_starts_the_rerouted_category_workflow(
     time_skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     fakes = FakeCaseActivities()
     client = time_skipping_env.client
     async with case_worker(client, task_queue, fakes):
-        case_id, handle = await start_child(
-            time_skipping_env, SafetyComplianceWorkflow, Route.safety_compliance, task_queue
-        )
-        await eventually(lambda: _has(fakes, "safety_review_requested"))
-        await handle.execute_update(
-            SafetyComplianceWorkflow.decide, decision("not_a_safety_case", reroute_to=Category.service_action)
-        )
-        final = await handle.result()
+        case_id, final = await reroute_to_service(time_skipping_env, task_queue, fakes)
         rerouted_id = rerouted_workflow_id(case_id, "service_action")
         assert final.status is CaseStatus.closed
         assert final.detail["next_workflow_id"] == rerouted_id
@@ -325,14 +330,7 @@ async def test_a_rerouted_case_whose_ticket_is_refused_becomes_needs_attention_n
     )
     client = time_skipping_env.client
     async with case_worker(client, task_queue, fakes):
-        case_id, handle = await start_child(
-            time_skipping_env, SafetyComplianceWorkflow, Route.safety_compliance, task_queue
-        )
-        await eventually(lambda: _has(fakes, "safety_review_requested"))
-        await handle.execute_update(
-            SafetyComplianceWorkflow.decide, decision("not_a_safety_case", reroute_to=Category.service_action)
-        )
-        await handle.result()
+        case_id, _ = await reroute_to_service(time_skipping_env, task_queue, fakes)
         rerouted: WorkflowHandle[object, CaseSnapshot] = client.get_workflow_handle(
             rerouted_workflow_id(case_id, "service_action"), result_type=CaseSnapshot
         )
