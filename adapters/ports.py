@@ -9,6 +9,7 @@ activity input, because Temporal retries an activity whose worker crashed after 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Protocol
 
 from core.models import (
@@ -16,6 +17,7 @@ from core.models import (
     AdverseEventStatus,
     ApiKeyRecord,
     AuditEntry,
+    CaseMessage,
     CasePriorityChange,
     CaseRecord,
     CaseStatus,
@@ -77,6 +79,9 @@ class CaseStore(Protocol):
 
     async def get_case(self, case_id: str) -> CaseSummary | None: ...
 
+    async def get_message(self, case_id: str) -> CaseMessage | None:
+        """The stored (redacted) message; callers check that the reader may see content."""
+
     async def get_timeline(self, case_id: str) -> list[AuditEntry]:
         """The audit trail in the order things happened (`at`, then insertion order)."""
 
@@ -85,6 +90,7 @@ class CaseStore(Protocol):
         *,
         status: CaseStatus | None = None,
         category: Category | None = None,
+        channel: Channel | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CaseSummary], int]:
@@ -100,6 +106,9 @@ class TicketingPort(Protocol):
         """Apply a change once per `(case_id, key)` and return the ticket as it now stands."""
 
     async def get_ticket(self, case_id: str) -> Ticket | None: ...
+
+    async def get_tickets(self, case_ids: Sequence[str]) -> list[Ticket]:
+        """The tickets of these cases (those that have one), in one call: for work queues."""
 
 
 class SafetyDatabasePort(Protocol):

@@ -8,6 +8,8 @@ unique keys, so workflows behave exactly as they would against the real system.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,6 +78,14 @@ class LocalTicketing(SqlAdapter):
         async with self._sessions() as session:
             row = await _ticket_row(session, case_id)
             return None if row is None else _ticket(row)
+
+    async def get_tickets(self, case_ids: Sequence[str]) -> list[Ticket]:
+        if not case_ids:
+            return []
+        query = select(TicketRow).where(TicketRow.case_id.in_(list(case_ids)))
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return [_ticket(row) for row in rows]
 
     async def list_changes(self, case_id: str) -> list[TicketChange]:
         """The ticket's change history, oldest first (what an agent sees in the helpdesk)."""

@@ -14,7 +14,10 @@ from temporalio.client import Client
 from adapters.db.api_keys import SqlApiKeyStore
 from adapters.db.case_store import SqlCaseStore
 from adapters.db.engine import create_engine_from_url, session_factory
-from adapters.ports import ApiKeyStore, CaseStore
+from adapters.ports import ApiKeyStore, CaseStore, SafetyDatabasePort, TicketingPort
+from adapters.safety_db_local import LocalSafetyDatabase
+from adapters.ticketing_local import LocalTicketing
+from api.console import oidc
 from api.console import router as console_router
 from api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from api.observability import install_observability
@@ -33,6 +36,8 @@ def create_app(
     client: Client | None = None,
     case_store: CaseStore | None = None,
     api_key_store: ApiKeyStore | None = None,
+    ticketing: TicketingPort | None = None,
+    safety_database: SafetyDatabasePort | None = None,
 ) -> FastAPI:
     """`client`/`case_store`/`api_key_store` let tests inject theirs; normally the lifespan connects its own.
 
@@ -49,6 +54,8 @@ def create_app(
         if case_store is not None:
             app.state.case_store = case_store
             app.state.api_keys = api_key_store
+            app.state.ticketing = ticketing
+            app.state.safety_database = safety_database
             yield
             return
         # Agents' reads (lists, timelines) come from the case store; one pooled engine per process.
@@ -57,6 +64,9 @@ def create_app(
         app.state.db_sessions = session_factory(engine)
         app.state.case_store = SqlCaseStore(app.state.db_sessions)
         app.state.api_keys = api_key_store or SqlApiKeyStore(app.state.db_sessions)
+        # Case views read the ticket and the adverse-event report from the systems of record.
+        app.state.ticketing = ticketing or LocalTicketing(app.state.db_sessions)
+        app.state.safety_database = safety_database or LocalSafetyDatabase(app.state.db_sessions)
         try:
             yield
         finally:
@@ -84,6 +94,7 @@ def create_app(
     app.include_router(admin_reclassify.router)
     app.include_router(health.router)
     app.include_router(console_router.router)
+    app.include_router(oidc.router)
     install_observability(app, app_settings)
     app.mount("/metrics", make_asgi_app())
     return app

@@ -338,6 +338,19 @@ class CaseView(BaseModel):
     # From the case store: the durable audit trail and the stored case row.
     timeline: list[AuditEntry] = Field(default_factory=list)
     record: CaseSummary | None = None
+    # From the systems of record (ticketing, safety database) when the case has one there.
+    ticket: Ticket | None = None
+    adverse_event_report: AdverseEventReport | None = None
+
+
+class CaseMessage(BaseModel):
+    """The case's message as stored: redacted before it was ever written (and empty once erased)."""
+
+    case_id: str
+    channel: Channel
+    locale: str | None
+    received_at: datetime
+    redacted_text: str
 
 
 # --------------------------------------------------------------------------- agent actions

@@ -16,6 +16,7 @@ from adapters.db.tables import AuditEventRow, CaseRow
 from adapters.ports import ConflictingRecordError, RecordNotFoundError
 from core.models import (
     AuditEntry,
+    CaseMessage,
     CasePriorityChange,
     CaseRecord,
     CaseStatus,
@@ -122,6 +123,19 @@ class SqlCaseStore(SqlAdapter):
             row = await session.get(CaseRow, case_id)
             return None if row is None else _summary(row)
 
+    async def get_message(self, case_id: str) -> CaseMessage | None:
+        async with self._sessions() as session:
+            row = await session.get(CaseRow, case_id)
+        if row is None:
+            return None
+        return CaseMessage(
+            case_id=row.case_id,
+            channel=Channel(row.channel),
+            locale=row.locale,
+            received_at=row.received_at,
+            redacted_text=row.redacted_text,
+        )
+
     async def get_timeline(self, case_id: str) -> list[AuditEntry]:
         query = (
             select(AuditEventRow)
@@ -149,6 +163,7 @@ class SqlCaseStore(SqlAdapter):
         *,
         status: CaseStatus | None = None,
         category: Category | None = None,
+        channel: Channel | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CaseSummary], int]:
@@ -161,6 +176,8 @@ class SqlCaseStore(SqlAdapter):
             filters.append(CaseRow.status == status.value)
         if category is not None:
             filters.append(CaseRow.category == category.value)
+        if channel is not None:
+            filters.append(CaseRow.channel == channel.value)
         # Work queue order: open possible safety cases by regulatory due date (the clock runs from
         # receipt), then the review deadline; then unfinished work, newest first; closed last.
         open_case = CaseRow.closed_at.is_(None)

@@ -12,19 +12,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.ports import CaseStore
-from api.deps import get_app_settings, get_case_store, get_temporal_client
+from adapters.ports import CaseStore, TicketingPort
+from api.deps import (
+    get_app_settings,
+    get_case_store,
+    get_safety_database,
+    get_temporal_client,
+    get_ticketing,
+)
 from api.problems import ProblemError
 from api.routes import agent, cases
 from api.security import (
@@ -36,16 +44,22 @@ from api.security import (
     issue_local_token,
 )
 from core.config import Settings
+from core.logging import get_logger
 from core.models import (
+    CaseMessage,
     CaseSnapshot,
     CaseStatus,
     CaseSummary,
     Category,
+    Channel,
     SafetyDecisionRequest,
+    Ticket,
+    TicketUpdateRequest,
     TriageDecisionRequest,
 )
 
 router = APIRouter()
+log = get_logger(__name__)
 
 _HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=_HERE / "templates")
@@ -63,12 +77,76 @@ CONSOLE_CSP = (
 # Who sees (and may act on) which queue; the API's decision routes admit the same roles.
 SAFETY_ROLES = frozenset({Role.safety_reviewer, Role.supervisor})
 TRIAGE_ROLES = frozenset({Role.agent, Role.safety_reviewer, Role.supervisor})
-QUEUE_ROLES: dict[str, frozenset[Role]] = {
-    "safety": SAFETY_ROLES,
-    "triage": frozenset({Role.agent, Role.supervisor}),
-    "service": frozenset({Role.agent, Role.supervisor}),
-}
+TICKET_ROLES = frozenset({Role.agent, Role.supervisor})
 READER_ROLES = frozenset({Role.agent, Role.safety_reviewer, Role.supervisor, Role.admin})
+# The message text is case content: for the people who work cases (as GET /v1/cases/{id}/message).
+MESSAGE_ROLES = frozenset({Role.agent, Role.safety_reviewer, Role.supervisor})
+SUPERVISOR_ROLES = frozenset({Role.supervisor})
+
+
+@dataclass(frozen=True)
+class QueueDefinition:
+    key: str
+    title: str
+    status: CaseStatus
+    roles: frozenset[Role]
+    category: Category | None = None
+
+
+# In the order they are shown: safety reviews first (the regulatory clock runs from receipt).
+QUEUES = (
+    QueueDefinition("safety", "Safety review", CaseStatus.awaiting_safety_review, SAFETY_ROLES),
+    QueueDefinition("triage", "Triage", CaseStatus.awaiting_triage, TICKET_ROLES),
+    QueueDefinition(
+        "service", "Open tickets", CaseStatus.awaiting_agent, TICKET_ROLES, Category.service_action
+    ),
+    QueueDefinition("escalated", "Escalations", CaseStatus.escalated, SUPERVISOR_ROLES),
+    QueueDefinition("attention", "Needs attention", CaseStatus.needs_attention, SUPERVISOR_ROLES),
+)
+QUEUE_ROLES: dict[str, frozenset[Role]] = {queue.key: queue.roles for queue in QUEUES}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The queue page's filters (query string): each narrows every queue shown."""
+
+    channel: Channel | None = None
+    category: Category | None = None
+    status: CaseStatus | None = None
+    # One queue paged on its own (`queue` + `offset`), from the "more" link under a full list.
+    queue: str | None = None
+    offset: int = 0
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> QueueFilters:
+        """Unknown or malformed values are ignored (a bookmarked link outlives a renamed value)."""
+
+        def pick(kind: type[Channel] | type[Category] | type[CaseStatus], name: str) -> Any:
+            try:
+                return kind(query.get(name, ""))
+            except ValueError:
+                return None
+
+        offset = query.get("offset", "0")
+        queue = query.get("queue")
+        return cls(
+            channel=pick(Channel, "channel"),
+            category=pick(Category, "category"),
+            status=pick(CaseStatus, "status"),
+            queue=queue if queue in QUEUE_ROLES else None,
+            offset=min(int(offset), 1_000_000) if offset.isdigit() else 0,
+        )
+
+    def query_string(self, **override: Any) -> str:
+        values = {
+            "channel": self.channel.value if self.channel else None,
+            "category": self.category.value if self.category else None,
+            "status": self.status.value if self.status else None,
+            "queue": self.queue,
+            "offset": self.offset or None,
+        }
+        values.update(override)
+        return urlencode({key: value for key, value in values.items() if value not in (None, "", 0)})
 
 
 @dataclass(frozen=True)
@@ -76,6 +154,10 @@ class Queue:
     key: str
     title: str
     items: list[CaseSummary]
+    total: int = 0
+    offset: int = 0
+    # Service cases: their tickets by case id (status, assignee, SLA).
+    tickets: dict[str, Ticket] = field(default_factory=dict)
 
 
 def local_sign_in_enabled(settings: Settings) -> bool:
@@ -190,24 +272,58 @@ async def logout(request: Request) -> Response:
 # --------------------------------------------------------------------------- queues
 
 
-async def visible_queues(store: CaseStore, principal: Principal) -> list[Queue]:
+async def visible_queues(
+    store: CaseStore,
+    principal: Principal,
+    filters: QueueFilters | None = None,
+    ticketing: TicketingPort | None = None,
+) -> list[Queue]:
     """Only the queues the person's roles admit are read at all."""
-    allowed = {key for key, roles in QUEUE_ROLES.items() if principal.roles & roles}
+    filters = filters or QueueFilters()
     queues: list[Queue] = []
-    if "safety" in allowed:
-        items, _ = await store.list_cases(status=CaseStatus.awaiting_safety_review, limit=QUEUE_LIMIT)
-        # Regulatory due date first (oldest obligation on top), then arrival.
-        items.sort(key=lambda c: (c.regulatory_due_date or date.max, c.received_at))
-        queues.append(Queue("safety", "Safety review", items))
-    if "triage" in allowed:
-        items, _ = await store.list_cases(status=CaseStatus.awaiting_triage, limit=QUEUE_LIMIT)
-        queues.append(Queue("triage", "Triage", items))
-    if "service" in allowed:
-        items, _ = await store.list_cases(
-            status=CaseStatus.awaiting_agent, category=Category.service_action, limit=QUEUE_LIMIT
+    for definition in QUEUES:
+        if not principal.roles & definition.roles:
+            continue
+        if filters.queue not in (None, definition.key):
+            continue
+        if filters.status not in (None, definition.status):
+            continue
+        if None not in (filters.category, definition.category) and filters.category != definition.category:
+            continue
+        offset = filters.offset if filters.queue == definition.key else 0
+        items, total = await store.list_cases(
+            status=definition.status,
+            category=definition.category or filters.category,
+            channel=filters.channel,
+            limit=QUEUE_LIMIT,
+            offset=offset,
         )
-        queues.append(Queue("service", "Service", items))
+        if definition.key == "safety":
+            # Regulatory due date first (oldest obligation on top), then arrival.
+            items.sort(key=lambda c: (c.regulatory_due_date or date.max, c.received_at))
+        tickets: dict[str, Ticket] = {}
+        if definition.key == "service" and ticketing is not None and items:
+            tickets = {t.case_id: t for t in await ticketing.get_tickets([c.case_id for c in items])}
+            if Role.supervisor not in principal.roles:
+                # A ticket another agent picked up leaves everyone else's queue.
+                mine_or_free = [
+                    c
+                    for c in items
+                    if c.case_id not in tickets or tickets[c.case_id].assignee in (None, principal.subject)
+                ]
+                total -= len(items) - len(mine_or_free)
+                items = mine_or_free
+        queues.append(Queue(definition.key, definition.title, items, total, offset, tickets))
     return queues
+
+
+def filter_options(principal: Principal) -> dict[str, list[str]]:
+    statuses = [q.status.value for q in QUEUES if principal.roles & q.roles]
+    return {
+        "channel": [c.value for c in Channel],
+        "category": [c.value for c in Category],
+        "status": statuses,
+    }
 
 
 def time_left(case: CaseSummary, today: date | None = None) -> str:
@@ -228,8 +344,15 @@ async def queues_page(request: Request) -> Response:
     principal = await _principal(request)
     if principal is None:
         return _to_login()
-    queues = await visible_queues(get_case_store(request), principal)
-    return _page(request, "queues.html", {"principal": principal, "queues": queues})
+    filters = QueueFilters.from_query(dict(request.query_params))
+    queues = await visible_queues(get_case_store(request), principal, filters, get_ticketing(request))
+    context = {
+        "principal": principal,
+        "queues": queues,
+        "filters": filters,
+        "options": filter_options(principal),
+    }
+    return _page(request, "queues.html", context)
 
 
 async def queues_fragment(request: Request) -> Response:
@@ -237,8 +360,9 @@ async def queues_fragment(request: Request) -> Response:
     principal = await _principal(request)
     if principal is None:
         return Response(status_code=401)
-    queues = await visible_queues(get_case_store(request), principal)
-    return _page(request, "_queues.html", {"principal": principal, "queues": queues})
+    filters = QueueFilters.from_query(dict(request.query_params))
+    queues = await visible_queues(get_case_store(request), principal, filters, get_ticketing(request))
+    return _page(request, "_queues.html", {"principal": principal, "queues": queues, "filters": filters})
 
 
 # --------------------------------------------------------------------------- case view and actions
@@ -264,24 +388,46 @@ async def _case_page(
             principal,
             "Reading cases needs one of the roles agent, safety_reviewer, supervisor, admin.",
         )
-    settings = get_app_settings(request)
+    settings, store = get_app_settings(request), get_case_store(request)
     try:
-        view = await cases.get_case(case_id, principal, get_temporal_client(request), get_case_store(request))
+        view = await cases.get_case(
+            case_id,
+            principal,
+            get_temporal_client(request),
+            store,
+            get_ticketing(request),
+            get_safety_database(request),
+        )
     except ProblemError as problem:
         context = {"principal": principal, "title": problem.title, "detail": problem.detail}
         return _page(request, "error.html", context, problem.status)
+    message: CaseMessage | None = None
+    if principal.roles & MESSAGE_ROLES:
+        try:
+            message = await cases.get_case_message(view.case_id, principal, store)
+        except (ProblemError, SQLAlchemyError):
+            message = None  # the page says the text is unavailable; the rest still helps
     child: CaseSnapshot | None = view.child
     review_round = child.detail.get("review_round") if child is not None else None
+    ticket = view.ticket
     context = {
         "principal": principal,
         "view": view,
+        "message": message,
+        "can_read_message": bool(principal.roles & MESSAGE_ROLES),
+        "report": view.adverse_event_report,
+        "ticket": ticket,
+        "request_id": uuid.uuid4().hex,
         "review_round": review_round if isinstance(review_round, int) else None,
         "can_decide": bool(principal.roles & SAFETY_ROLES),
         "can_triage": bool(principal.roles & TRIAGE_ROLES),
+        "can_ticket": bool(principal.roles & TICKET_ROLES),
         "safety_open": view.status is CaseStatus.awaiting_safety_review,
         "triage_open": view.status is CaseStatus.awaiting_triage,
+        "ticket_open": ticket is not None and ticket.status in ("open", "in_progress"),
         "categories": list(Category),
         "workflow_link": _workflow_link(settings, view.workflow_id),
+        "queues": await visible_queues(store, principal, QueueFilters(), get_ticketing(request)),
         "notice": notice,
         "error": error,
     }
@@ -291,6 +437,7 @@ async def _case_page(
 NOTICES = {
     "decided": "Decision recorded.",
     "triaged": "Category recorded.",
+    "ticket": "Ticket update sent: the service workflow applies updates in order of arrival.",
 }
 
 
@@ -302,27 +449,60 @@ async def case_page(request: Request) -> Response:
     return await _case_page(request, principal, case_id, notice=NOTICES.get(notice or ""))
 
 
+async def case_state(request: Request) -> Response:
+    """What the case page polls to tell the person that someone else changed the case."""
+    principal = await _principal(request)
+    if principal is None:
+        return Response(status_code=401)
+    if not principal.roles & READER_ROLES:
+        return Response(status_code=403)
+    try:
+        case_id = cases.parse_case_id(request.path_params["case_id"])
+    except ProblemError:
+        return Response(status_code=404)
+    summary = await get_case_store(request).get_case(case_id)
+    ticketing = get_ticketing(request)
+    ticket = await ticketing.get_ticket(case_id) if ticketing is not None else None
+    if summary is None:
+        return Response(status_code=404)
+    body = {
+        "status": summary.status.value,
+        "updated_at": summary.updated_at.isoformat(),
+        "ticket_status": ticket.status if ticket else None,
+        "ticket_assignee": ticket.assignee if ticket else None,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+ACTION_ROLES = {"decide": SAFETY_ROLES, "triage": TRIAGE_ROLES, "ticket": TICKET_ROLES}
+
+
 async def _act(request: Request, case_id: str, action: str) -> Response:
     principal = await _principal(request)
     if principal is None:
         return _to_login()
     if not _same_origin(request):
         return _forbidden(request, principal, "The form was not sent from this console (origin check).")
-    allowed = SAFETY_ROLES if action == "decide" else TRIAGE_ROLES
+    allowed = ACTION_ROLES[action]
     if not principal.roles & allowed:
         names = ", ".join(sorted(role.value for role in allowed))
         return _forbidden(request, principal, f"This action needs one of the roles: {names}.")
     form = await request.form()
     fields = {key: value for key, value in form.items() if isinstance(value, str) and value != ""}
     settings, client, store = get_app_settings(request), get_temporal_client(request), get_case_store(request)
+    result: CaseSnapshot | Response
     try:
         if action == "decide":
             result = await agent.send_safety_decision(
                 client, store, settings, case_id, SafetyDecisionRequest.model_validate(fields), principal
             )
-        else:
+        elif action == "triage":
             result = await agent.send_triage_decision(
                 client, store, settings, case_id, TriageDecisionRequest.model_validate(fields), principal
+            )
+        else:
+            result = await agent.send_ticket_update(
+                client, store, settings, case_id, TicketUpdateRequest.model_validate(fields), principal
             )
     except ValidationError as invalid:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
@@ -346,10 +526,8 @@ async def _act(request: Request, case_id: str, action: str) -> Response:
             notice="Accepted: the case's workflow is still carrying it out. Reload for the result.",
             status_code=202,
         )
-    return RedirectResponse(
-        f"/console/cases/{result.case_id}?notice={'decided' if action == 'decide' else 'triaged'}",
-        status_code=303,
-    )
+    notice = {"decide": "decided", "triage": "triaged", "ticket": "ticket"}[action]
+    return RedirectResponse(f"/console/cases/{result.case_id}?notice={notice}", status_code=303)
 
 
 async def decide(request: Request) -> Response:
@@ -358,6 +536,10 @@ async def decide(request: Request) -> Response:
 
 async def triage(request: Request) -> Response:
     return await _act(request, request.path_params["case_id"], "triage")
+
+
+async def update_ticket(request: Request) -> Response:
+    return await _act(request, request.path_params["case_id"], "ticket")
 
 
 # Plain Starlette routes, not API operations: HTML pages authenticated by the console cookie,
@@ -372,3 +554,5 @@ router.add_route("/console/queues", queues_fragment, methods=["GET"], include_in
 router.add_route("/console/cases/{case_id}", case_page, methods=["GET"], include_in_schema=False)
 router.add_route("/console/cases/{case_id}/decision", decide, methods=["POST"], include_in_schema=False)
 router.add_route("/console/cases/{case_id}/triage", triage, methods=["POST"], include_in_schema=False)
+router.add_route("/console/cases/{case_id}/ticket", update_ticket, methods=["POST"], include_in_schema=False)
+router.add_route("/console/cases/{case_id}/state", case_state, methods=["GET"], include_in_schema=False)

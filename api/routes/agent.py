@@ -49,6 +49,7 @@ from core.models import (
     CaseSnapshot,
     CaseStatus,
     Category,
+    Channel,
     Route,
     SafetyDecision,
     SafetyDecisionRequest,
@@ -119,11 +120,14 @@ async def list_cases(
     store: CaseStoreDep,
     status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
     category: Category | None = None,
+    channel: Channel | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CaseListPage:
     """The work queue: pending safety reviews first, then open cases, newest first."""
-    items, total = await store.list_cases(status=status_filter, category=category, limit=limit, offset=offset)
+    items, total = await store.list_cases(
+        status=status_filter, category=category, channel=channel, limit=limit, offset=offset
+    )
     return CaseListPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -204,6 +208,18 @@ async def update_ticket(
     settings: SettingsDep,
 ) -> CaseSnapshot:
     """Accepted for the service workflow, which applies it to the ticket in order of arrival."""
+    return await send_ticket_update(client, store, settings, case_id, body, agent)
+
+
+async def send_ticket_update(
+    client: Client,
+    store: CaseStore,
+    settings: Settings,
+    case_id: str,
+    body: TicketUpdateRequest,
+    agent: Principal,
+) -> CaseSnapshot:
+    """The ticket route's work; the agent console calls it too (the caller checked the roles)."""
     case_id = parse_case_id(case_id)
     update = TicketUpdate(
         agent=agent.subject, **body.model_dump(exclude={"note"}), note=redact(body.note).text

@@ -9,10 +9,28 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CaseReader, CaseStoreDep, TemporalDep
+from adapters.ports import SafetyDatabasePort, TicketingPort
+from api.deps import (
+    CaseReader,
+    CaseStoreDep,
+    MessageReader,
+    SafetyDatabaseDep,
+    TemporalDep,
+    TicketingDep,
+)
 from api.problems import ProblemError
 from core.logging import get_logger
-from core.models import AuditEntry, CaseSnapshot, CaseStatus, CaseSummary, CaseView, MessageOutcome
+from core.models import (
+    AdverseEventReport,
+    AuditEntry,
+    CaseMessage,
+    CaseSnapshot,
+    CaseStatus,
+    CaseSummary,
+    CaseView,
+    MessageOutcome,
+    Ticket,
+)
 from core.names import message_workflow_id
 from temporal_workflows.message import MessageWorkflow
 
@@ -60,11 +78,32 @@ async def stored_case(store: CaseStoreDep, case_id: str) -> tuple[CaseSummary | 
         return None, []
 
 
+async def systems_of_record(
+    case_id: str, ticketing: TicketingPort | None, safety_database: SafetyDatabasePort | None
+) -> tuple[Ticket | None, AdverseEventReport | None]:
+    """The case's ticket and adverse-event report, where it has them and the systems answer."""
+    try:
+        ticket = await ticketing.get_ticket(case_id) if ticketing is not None else None
+        report = await safety_database.get_report(case_id) if safety_database is not None else None
+    except SQLAlchemyError as error:
+        log.warning("systems_of_record_unavailable", case_id=case_id, error=type(error).__name__)
+        return None, None
+    return ticket, report
+
+
 @router.get("/{case_id}", response_model=CaseView)
-async def get_case(case_id: str, reader: CaseReader, client: TemporalDep, store: CaseStoreDep) -> CaseView:
+async def get_case(
+    case_id: str,
+    reader: CaseReader,
+    client: TemporalDep,
+    store: CaseStoreDep,
+    ticketing: TicketingDep,
+    safety_database: SafetyDatabaseDep,
+) -> CaseView:
     case_id = parse_case_id(case_id)
     workflow_id = message_workflow_id(case_id)
     record, timeline = await stored_case(store, case_id)
+    ticket, report = await systems_of_record(case_id, ticketing, safety_database)
     handle = client.get_workflow_handle_for(MessageWorkflow.run, workflow_id)
     outcome: MessageOutcome | None = None
     status: CaseStatus | None = record.status if record else None
@@ -94,4 +133,18 @@ async def get_case(case_id: str, reader: CaseReader, client: TemporalDep, store:
         child=child,
         timeline=timeline,
         record=record,
+        ticket=ticket,
+        adverse_event_report=report,
     )
+
+
+@router.get("/{case_id}/message", response_model=CaseMessage, responses={404: {}})
+async def get_case_message(case_id: str, reader: MessageReader, store: CaseStoreDep) -> CaseMessage:
+    """The message as stored: redacted before it was written, empty once erased. Every read is logged
+    (who, which case; never the text) so that access to case content can be audited."""
+    case_id = parse_case_id(case_id)
+    message = await store.get_message(case_id)
+    if message is None:
+        raise ProblemError(404, "Case not found", f"No case {case_id!r}.")
+    log.info("case_message_read", case_id=case_id, reader=reader.subject)
+    return message

@@ -23,6 +23,7 @@ from core.config import Settings
 from core.models import (
     AdverseEventReport,
     AuditEntry,
+    CaseMessage,
     CaseRecord,
     CaseRef,
     CaseSnapshot,
@@ -52,8 +53,12 @@ class MemoryCaseStore:
     def __init__(self) -> None:
         self.cases: dict[str, CaseSummary] = {}
         self.audit: list[AuditEntry] = []
+        self.messages: dict[str, CaseMessage] = {}
 
     def add(self, record: CaseRecord) -> None:
+        self.messages[record.case_id] = CaseMessage(
+            **record.model_dump(include={"case_id", "channel", "locale", "received_at", "redacted_text"})
+        )
         self.cases[record.case_id] = CaseSummary(
             **record.model_dump(exclude={"redacted_text"}),
             created_at=T0,
@@ -65,6 +70,9 @@ class MemoryCaseStore:
     async def get_case(self, case_id: str) -> CaseSummary | None:
         return self.cases.get(case_id)
 
+    async def get_message(self, case_id: str) -> CaseMessage | None:
+        return self.messages.get(case_id)
+
     async def get_timeline(self, case_id: str) -> list[AuditEntry]:
         return [e for e in self.audit if e.case_id == case_id]
 
@@ -73,11 +81,14 @@ class MemoryCaseStore:
         *,
         status: CaseStatus | None = None,
         category: Category | None = None,
+        channel: Channel | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CaseSummary], int]:
         found = [
-            c for c in self.cases.values() if status in (None, c.status) and category in (None, c.category)
+            c
+            for c in self.cases.values()
+            if status in (None, c.status) and category in (None, c.category) and channel in (None, c.channel)
         ]
         found.sort(key=lambda c: not c.needs_safety_review)
         return found[offset : offset + limit], len(found)

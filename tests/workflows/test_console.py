@@ -3,9 +3,11 @@ sign-in only with the local key, cookie flags, redirects, role filtering, CSRF, 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -13,29 +15,60 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.console import router as console_router
 from api.main import create_app
 from api.security import issue_local_token
 from core.config import Settings
-from core.names import message_workflow_id
+from core.models import AdverseEventReport, CaseRecord, CaseSnapshot, CaseStatus, Category, Channel, Ticket
+from core.names import child_workflow_id, message_workflow_id
 from core.redaction import redact
 from tests.auth_helpers import auth_settings
-from tests.workflows.fake_case_activities import FakeCaseActivities
-from tests.workflows.test_agent_api import MemoryCaseStore, start_safety_case
+from tests.workflows.fake_case_activities import FIXED_NOW, FakeCaseActivities
+from tests.workflows.test_agent_api import (
+    MemoryCaseStore,
+    start_safety_case,
+    start_service_case,
+    wait_for_status,
+)
 from worker.main import workflow_classes
 
 BASE = "http://console.test"
 SAME_ORIGIN = {"Origin": BASE}
 
 
+class MemorySystemsOfRecord:
+    """The ticketing system and safety database as the API reads them (what tests put there)."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, Ticket] = {}
+        self.reports: dict[str, AdverseEventReport] = {}
+
+    async def get_ticket(self, case_id: str) -> Ticket | None:
+        return self.tickets.get(case_id)
+
+    async def get_tickets(self, case_ids: Sequence[str]) -> list[Ticket]:
+        return [self.tickets[c] for c in case_ids if c in self.tickets]
+
+    async def get_report(self, case_id: str) -> AdverseEventReport | None:
+        return self.reports.get(case_id)
+
+
 @contextlib.asynccontextmanager
 async def console(
-    env: WorkflowEnvironment, settings: Settings, *, worker: bool = True
+    env: WorkflowEnvironment,
+    settings: Settings,
+    *,
+    worker: bool = True,
+    activities: FakeCaseActivities | None = None,
+    systems: MemorySystemsOfRecord | None = None,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, MemoryCaseStore]]:
     store = MemoryCaseStore()
     app = create_app(settings, env.client, store)  # type: ignore[arg-type]
     app.state.settings = settings
     app.state.temporal = env.client
     app.state.case_store = store
+    app.state.ticketing = systems
+    app.state.safety_database = systems
     redact("warm up")
     async with contextlib.AsyncExitStack() as stack:
         if worker:
@@ -44,7 +77,7 @@ async def console(
                     env.client,
                     task_queue=settings.workflow_task_queue,
                     workflows=workflow_classes(),
-                    activities=FakeCaseActivities().definitions(),
+                    activities=(activities or FakeCaseActivities()).definitions(),
                 )
             )
         http = await stack.enter_async_context(
@@ -165,3 +198,216 @@ async def test_roles_filter_queues_on_the_server_csrf_is_refused_and_a_409_is_sh
         assert "Decision recorded." in shown.text
         duplicate = await http.post(url, data=form, headers={**reviewer, **SAME_ORIGIN})
         assert duplicate.status_code == 409 and 'class="message error"' in duplicate.text
+
+
+PUBLIC_CONSOLE_PATHS = {"/console/login", "/console/static/console.css", "/console/static/console.js"}
+CONSOLE_ROUTES = sorted(
+    (method, route.path)
+    for route in console_router.router.routes
+    for method in getattr(route, "methods", None) or ()
+    if method != "HEAD" and route.path not in PUBLIC_CONSOLE_PATHS
+)
+
+
+async def test_every_console_route_needs_the_cookie_and_every_post_the_origin(
+    time_skipping_env: WorkflowEnvironment, local_settings: Settings
+) -> None:
+    """Over the router's own route list, so a route added later is covered without editing this."""
+    assert len(CONSOLE_ROUTES) >= 8, CONSOLE_ROUTES
+    supervisor = cookie(local_settings, "sup-1", "supervisor")
+    async with console(time_skipping_env, local_settings, worker=False) as (http, _):
+        for method, path in CONSOLE_ROUTES:
+            url = path.replace("{case_id}", str(uuid.uuid4()))
+            anonymous = await http.request(method, url, headers=SAME_ORIGIN)
+            if method == "GET" and path in ("/console/queues", "/console/cases/{case_id}/state"):
+                assert anonymous.status_code == 401, (method, path)  # polled by the script
+            elif path == "/console/logout":
+                assert anonymous.status_code == 303  # signing out needs no session, only the origin
+            else:
+                assert anonymous.status_code == 303, (method, path)
+                assert anonymous.headers["location"] == "/console/login"
+            if method == "POST":
+                cross_site = await http.request(
+                    method, url, headers={**supervisor, "Origin": "https://x.example"}
+                )
+                assert cross_site.status_code == 403, (method, path)
+
+
+async def test_filters_paging_and_the_case_view_with_message_report_and_role_limited_text(
+    time_skipping_env: WorkflowEnvironment, local_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    systems = MemorySystemsOfRecord()
+    async with console(time_skipping_env, local_settings, systems=systems) as (http, store):
+        safety_case = await start_safety_case(time_skipping_env, local_settings, store)
+        systems.reports[safety_case] = AdverseEventReport(
+            report_id="AER-1",
+            case_id=safety_case,
+            day_zero=FIXED_NOW,
+            criteria_present=["identifiable_patient", "suspect_product", "adverse_event"],
+            criteria_missing=["identifiable_reporter"],
+            seriousness=["hospitalisation"],
+            serious=True,
+            regulatory_due_date=date(2026, 12, 10),
+        )
+        triage_cases = [str(uuid.uuid4()) for _ in range(3)]
+        for n, case_id in enumerate(triage_cases):
+            store.add(
+                CaseRecord(
+                    case_id=case_id,
+                    message_id=f"m-{case_id}",
+                    workflow_id=f"case-{case_id}",
+                    channel=Channel.email if n else Channel.voice,
+                    redacted_text=f"triage message {n}",
+                    received_at=FIXED_NOW + timedelta(minutes=n),
+                    status=CaseStatus.awaiting_triage,
+                )
+            )
+        supervisor = cookie(local_settings, "sup-1", "supervisor")
+
+        email_only = await http.get("/console?channel=email", headers=supervisor)
+        assert email_only.status_code == 200
+        assert safety_case not in email_only.text and triage_cases[0] not in email_only.text
+        assert triage_cases[1] in email_only.text and triage_cases[2] in email_only.text
+        assert '<option value="email" selected>' in email_only.text
+        # The live refresh keeps the filters.
+        assert 'data-refresh="/console/queues?channel=email"' in email_only.text
+        refreshed = await http.get("/console/queues?channel=email", headers=supervisor)
+        assert safety_case not in refreshed.text and triage_cases[1] in refreshed.text
+
+        triage_only = await http.get("/console?status=awaiting_triage", headers=supervisor)
+        assert 'id="queue-triage"' in triage_only.text and 'id="queue-safety"' not in triage_only.text
+        # A value the console does not know is ignored rather than an error (old bookmarks).
+        unknown = await http.get("/console?channel=fax&status=nope&offset=-3", headers=supervisor)
+        assert unknown.status_code == 200 and safety_case in unknown.text
+
+        monkeypatch.setattr(console_router, "QUEUE_LIMIT", 2)
+        first = await http.get("/console?status=awaiting_triage", headers=supervisor)
+        assert "showing 1-2 of 3" in first.text
+        next_link = "/console?status=awaiting_triage&amp;queue=triage&amp;offset=2"
+        assert next_link in first.text
+        second = await http.get(next_link.replace("&amp;", "&"), headers=supervisor)
+        listed = [c for c in triage_cases if c in second.text.split('id="queue-triage"')[1]]
+        assert len(listed) == 1
+
+        reviewer = cookie(local_settings, "rev-1", "safety_reviewer")
+        view = await http.get(f"/console/cases/{safety_case}", headers=reviewer)
+        assert view.status_code == 200
+        assert 'id="message-text"' in view.text and "rash after tablets" in view.text
+        report = view.text.split('id="ae-report"')[1].split("</dl>")[0]
+        assert "identifiable_reporter" in report and "serious: hospitalisation" in report
+        assert "2026-12-10" in report
+        # Admins operate the service; they read cases but not what customers wrote.
+        admin_view = await http.get(
+            f"/console/cases/{safety_case}", headers=cookie(local_settings, "ops", "admin")
+        )
+        assert admin_view.status_code == 200
+        assert "rash after tablets" not in admin_view.text
+        assert "Your roles do not include reading message content." in admin_view.text
+
+        state = await http.get(f"/console/cases/{safety_case}/state", headers=reviewer)
+        assert state.status_code == 200
+        assert state.json()["status"] == "awaiting_safety_review" and state.json()["ticket_status"] is None
+        assert (await http.get(f"/console/cases/{uuid.uuid4()}/state", headers=reviewer)).status_code == 404
+        assert (await http.get("/console/cases/not-a-uuid/state", headers=reviewer)).status_code == 404
+
+
+def _ticket(case_id: str, assignee: str | None, status: str = "open") -> Ticket:
+    return Ticket.model_validate(
+        {
+            "ticket_id": f"TCK-{case_id[:6]}",
+            "case_id": case_id,
+            "kind": "cancel_order",
+            "status": status,
+            "priority": "normal",
+            "assignee": assignee,
+            "order_numbers": ["12345"],
+            "sla_due_at": FIXED_NOW,
+            "created_at": FIXED_NOW,
+            "updated_at": FIXED_NOW,
+        }
+    )
+
+
+async def test_ticket_actions_go_to_the_service_workflow_and_a_taken_ticket_leaves_other_queues(
+    time_skipping_env: WorkflowEnvironment, local_settings: Settings
+) -> None:
+    env = time_skipping_env
+    activities = FakeCaseActivities()
+    systems = MemorySystemsOfRecord()
+    async with console(env, local_settings, activities=activities, systems=systems) as (http, store):
+        case_id = await start_service_case(env, local_settings.workflow_task_queue)
+        store.add(
+            CaseRecord(
+                case_id=case_id,
+                message_id=f"m-{case_id}",
+                workflow_id=f"case-{case_id}",
+                channel=Channel.chat,
+                redacted_text="please cancel order 12345",
+                received_at=FIXED_NOW,
+                status=CaseStatus.awaiting_agent,
+                category=Category.service_action,
+            )
+        )
+        await wait_for_status(env, child_workflow_id(case_id, "service_action"), CaseStatus.awaiting_agent)
+        systems.tickets[case_id] = _ticket(case_id, None)
+        alice, bob = cookie(local_settings, "alice", "agent"), cookie(local_settings, "bob", "agent")
+        supervisor = cookie(local_settings, "sup-1", "supervisor")
+        assert case_id in (await http.get("/console", headers=bob)).text
+
+        view = await http.get(f"/console/cases/{case_id}", headers=alice)
+        assert 'id="ticket-status">open<' in view.text
+        form_action = f'action="/console/cases/{case_id}/ticket"'
+        assert form_action in view.text
+        request_id = view.text.split('name="request_id" value="')[1].split('"')[0]
+        picked = await http.post(
+            f"/console/cases/{case_id}/ticket",
+            data={"action": "pick_up", "note": "on it", "request_id": request_id},
+            headers={**alice, **SAME_ORIGIN},
+        )
+        assert picked.status_code == 303, picked.text
+        assert picked.headers["location"] == f"/console/cases/{case_id}?notice=ticket"
+        # The acting person is the signed-in one: the workflow applies it as alice's change.
+        for _ in range(100):
+            if activities.ticket_changes:
+                break
+            await asyncio.sleep(0.05)
+        assert activities.ticket_changes[0].assignee == "alice"
+
+        # What the ticketing system now says: taken by alice, so gone from bob's queue only.
+        systems.tickets[case_id] = _ticket(case_id, "alice", "in_progress")
+        assert case_id not in (await http.get("/console/queues", headers=bob)).text
+        assert case_id in (await http.get("/console/queues", headers=alice)).text
+        assert case_id in (await http.get("/console/queues", headers=supervisor)).text
+        changed = await http.get(f"/console/cases/{case_id}/state", headers=bob)
+        assert changed.json()["ticket_assignee"] == "alice"
+
+        incomplete = await http.post(
+            f"/console/cases/{case_id}/ticket", data={"note": "x"}, headers={**alice, **SAME_ORIGIN}
+        )
+        assert incomplete.status_code == 422 and "The form is incomplete" in incomplete.text
+        reviewer_only = cookie(local_settings, "rev-1", "safety_reviewer")
+        refused = await http.post(
+            f"/console/cases/{case_id}/ticket",
+            data={"action": "resolve"},
+            headers={**reviewer_only, **SAME_ORIGIN},
+        )
+        assert refused.status_code == 403
+
+        resolved = await http.post(
+            f"/console/cases/{case_id}/ticket",
+            data={"action": "resolve", "note": "cancelled"},
+            headers={**alice, **SAME_ORIGIN},
+        )
+        assert resolved.status_code == 303
+        service = env.client.get_workflow_handle(
+            child_workflow_id(case_id, "service_action"), result_type=CaseSnapshot
+        )
+        assert (await service.result()).status is CaseStatus.closed
+        # The ticket is closed: a late update is a clear 409 on the page, not a silent no-op.
+        late = await http.post(
+            f"/console/cases/{case_id}/ticket",
+            data={"action": "comment", "note": "x"},
+            headers={**alice, **SAME_ORIGIN},
+        )
+        assert late.status_code == 409 and 'class="message error"' in late.text
+        assert "already closed" in late.text
