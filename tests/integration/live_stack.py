@@ -25,6 +25,8 @@ from temporalio.client import Client
 from adapters.db.api_keys import SqlApiKeyStore
 from adapters.db.case_store import SqlCaseStore
 from adapters.db.engine import session_factory
+from adapters.safety_db_local import LocalSafetyDatabase
+from adapters.ticketing_local import LocalTicketing
 from api.main import create_app
 from classifier.pipeline import ClassificationPipeline
 from core.config import Settings
@@ -66,6 +68,8 @@ async def serve_live_stack(
         client,
         case_store=SqlCaseStore(sessions),
         api_key_store=SqlApiKeyStore(sessions) if with_api_keys else None,
+        ticketing=LocalTicketing(sessions),
+        safety_database=LocalSafetyDatabase(sessions),
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
@@ -106,7 +110,14 @@ async def in_process_stack(
     For tests that watch what the process emits (logs, spans, prompts): everything runs here.
     `wrap_app` puts an ASGI layer around the app (e.g. one that marks requests for the test).
     """
-    app = create_app(settings, client, case_store=SqlCaseStore(session_factory(engine)))
+    sessions = session_factory(engine)
+    app = create_app(
+        settings,
+        client,
+        case_store=SqlCaseStore(sessions),
+        ticketing=LocalTicketing(sessions),
+        safety_database=LocalSafetyDatabase(sessions),
+    )
     asgi: ASGIApp = wrap_app(app) if wrap_app is not None else app
     with ThreadPoolExecutor(max_workers=1) as executor:
         workers = build_workers(

@@ -151,6 +151,15 @@ async def test_service_request_opens_a_ticket_that_an_agent_resolves(stack: Stac
     view = (await stack.http.get(f"/v1/cases/{case_id}")).json()
     assert view["status"] == "closed"
     assert len(view["timeline"]) >= 4
+    # The case view carries the ticket from the ticketing system of record.
+    assert view["ticket"]["status"] == "resolved" and view["ticket"]["assignee"] == "agent-7"
+    assert view["adverse_event_report"] is None
+    # The stored message: redacted, for the people who work cases; not for operators.
+    message = await stack.http.get(f"/v1/cases/{case_id}/message", headers=bearer("agent-7", "agent"))
+    assert message.status_code == 200, message.text
+    assert "88231" in message.json()["redacted_text"] and "jane.doe" not in message.json()["redacted_text"]
+    refused = await stack.http.get(f"/v1/cases/{case_id}/message", headers=bearer("ops", "admin"))
+    assert refused.status_code == 403
 
 
 async def test_general_question_is_answered_from_the_knowledge_base(stack: Stack) -> None:
@@ -203,6 +212,10 @@ async def test_safety_report_waits_for_a_reviewer_and_is_submitted_on_confirmati
 
     await stack.eventually(submitted)
     assert len(await stack.rows("SELECT 1 FROM safety_submissions WHERE case_id = :c", c=case_id)) == 1
+    view = (await stack.http.get(f"/v1/cases/{case_id}")).json()
+    assert view["adverse_event_report"]["serious"] is True
+    assert view["adverse_event_report"]["reviewer"] == "pv-officer-1"
+    assert view["ticket"] is None
 
 
 async def test_uncertain_message_waits_in_triage_until_an_agent_picks_the_category(
