@@ -381,7 +381,7 @@ async def callback(request: Request) -> Response:
     except SignInError as error:
         return _failure(request, error)
     context = {"principal": None, "subject": principal.subject}
-    response = _page(request, "oidc_signed_in.html", context)
+    response = RedirectResponse("/console", status_code=303)
     # Not a redirect: see the module docstring. The page itself navigates to /console.
     response.headers["Refresh"] = "0; url=/console"
     # The callback URL carries the (spent) code; it need not travel as a Referer either.

@@ -337,7 +337,21 @@ def time_left(case: CaseSummary, today: date | None = None) -> str:
     return f"{days} day{'s' if days != 1 else ''} left"
 
 
+def readable(value: Any) -> str:
+    """An observed value of the decision path as a person reads it (probabilities to 3 places)."""
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "-"}[value]
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".") if value else "0"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {readable(item)}" for key, item in value.items()) or "none"
+    if isinstance(value, list):
+        return "; ".join(readable(item) for item in value) or "none"
+    return str(value)
+
+
 templates.env.globals["time_left"] = time_left
+templates.env.filters["readable"] = readable
 
 
 async def queues_page(request: Request) -> Response:

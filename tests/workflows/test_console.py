@@ -411,3 +411,19 @@ async def test_ticket_actions_go_to_the_service_workflow_and_a_taken_ticket_leav
         )
         assert late.status_code == 409 and 'class="message error"' in late.text
         assert "already closed" in late.text
+
+
+def test_decision_path_values_read_as_text_not_python_reprs() -> None:
+    readable = console_router.readable
+    assert readable({"informational": 0.029999999999999995, "safety_compliance": 0.92}) == (
+        "informational: 0.03, safety_compliance: 0.92"
+    )
+    findings = [{"signal": "adverse_reaction", "language": "en", "evidence": "rash"}]
+    assert readable(findings) == "signal: adverse_reaction, language: en, evidence: rash"
+    assert (readable([]), readable(True), readable(None), readable(0.0), readable(1.0)) == (
+        "none",
+        "yes",
+        "-",
+        "0",
+        "1",
+    )
