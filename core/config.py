@@ -152,6 +152,20 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     pseudonym_key_file: Path = Field(default_factory=lambda: _default_cache_dir() / "pseudonym.key")
 
+    # Agent console production sign-in (api/console/oidc.py): OpenID Connect authorization code
+    # with PKCE against the identity provider that issues the API's tokens. Off while no client
+    # id is set. The secret is optional (a public client is protected by PKCE alone); the
+    # redirect URL defaults to /console/oidc/callback on the request's own host (set it behind a
+    # proxy that rewrites scheme or host); discovery defaults to
+    # `<auth_issuer>/.well-known/openid-configuration`.
+    console_oidc_client_id: str | None = None
+    console_oidc_client_secret: SecretStr | None = None
+    console_oidc_scopes: str = "openid profile"
+    console_oidc_redirect_url: str | None = None
+    console_oidc_discovery_url: str | None = None
+    # Per request to the identity provider (discovery, keys, code exchange); no retries.
+    console_oidc_timeout_seconds: float = Field(default=5.0, gt=0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

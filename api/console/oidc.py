@@ -13,11 +13,12 @@ On when `CC_CONSOLE_OIDC_CLIENT_ID` is set and the API trusts an identity provid
   session has exactly the identity and roles an API call with that token has. The access token
   becomes router.py's console cookie, as the local sign-in does.
 
-The callback answers a small same-origin page that moves on to /console (`Refresh` header and a
-link) instead of a redirect: after a cross-site navigation Chromium does not send the new
-SameSite=Strict console cookie on a redirect in the same chain, but does on a navigation the
-page itself starts. Failures answer the console's HTML error page (400, 401, 403 or 502) and are
-logged without codes or tokens.
+The callback answers a small same-origin page that moves on to /console (`Refresh` header, which
+the console's CSP does not govern, and a link) instead of a redirect: when the person leaves the
+provider's page by a navigation that page starts (a login form), Chromium does not send the new
+SameSite=Strict console cookie on a 303 in that chain (the person lands on the sign-in again),
+but does on the navigation our own page starts (tests/workflows/test_console_oidc.py, Chromium).
+Failures answer the console's HTML error page (400, 401, 403 or 502), logged without tokens.
 """
 
 from __future__ import annotations
@@ -381,7 +382,7 @@ async def callback(request: Request) -> Response:
     except SignInError as error:
         return _failure(request, error)
     context = {"principal": None, "subject": principal.subject}
-    response = RedirectResponse("/console", status_code=303)
+    response = _page(request, "oidc_signed_in.html", context)
     # Not a redirect: see the module docstring. The page itself navigates to /console.
     response.headers["Refresh"] = "0; url=/console"
     # The callback URL carries the (spent) code; it need not travel as a Referer either.
