@@ -218,7 +218,13 @@ async def script(request: Request) -> FileResponse:
 
 
 async def login_page(request: Request) -> Response:
-    if not local_sign_in_enabled(get_app_settings(request)):
+    # Imported here: the OIDC module builds on this one's cookie and page helpers.
+    from api.console.oidc import oidc_sign_in_enabled
+
+    settings = get_app_settings(request)
+    if oidc_sign_in_enabled(settings):
+        return RedirectResponse("/console/oidc/login", status_code=303)
+    if not local_sign_in_enabled(settings):
         return _page(request, "error.html", _no_local_sign_in(), 404)
     return _page(request, "login.html", {"principal": None, "roles": SIGN_IN_ROLES, "error": None})
 
@@ -227,7 +233,8 @@ def _no_local_sign_in() -> dict[str, Any]:
     return {
         "principal": None,
         "title": "Not available",
-        "detail": "The local sign-in exists only when the API runs with its local signing key.",
+        "detail": "The local sign-in exists only when the API runs with its local signing key; "
+        "with an identity provider, set CC_CONSOLE_OIDC_CLIENT_ID for the OpenID Connect sign-in.",
     }
 
 

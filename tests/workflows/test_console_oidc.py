@@ -272,6 +272,11 @@ async def test_the_full_flow_ends_in_a_console_session_with_the_providers_identi
     settings = oidc_settings(queues_settings, provider)
     async with console(time_skipping_env, settings, worker=False) as (http, _), browser_to_provider() as idp:
         with capture_logs() as logs:
+            # Pages send people without a session to /console/login, which hands over to the flow.
+            assert (await http.get("/console")).headers["location"] == "/console/login"
+            handed_over = await http.get("/console/login")
+            assert handed_over.status_code == 303
+            assert handed_over.headers["location"] == "/console/oidc/login"
             login = await http.get("/console/oidc/login")
             assert login.status_code == 303
             target = urlsplit(login.headers["location"])
