@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.models import (
@@ -185,8 +185,10 @@ class TriageWorkflow:
                 result_type=RoutingDecision,
                 start_to_close_timeout=timedelta(seconds=10),
             )
-        except ActivityError as err:
-            await trail.audit("reclassify", "failed", f"classification failed: {type(err.cause).__name__}")
+        except (ActivityError, ApplicationError) as err:
+            # A local activity's non-retryable error arrives as the ApplicationError itself.
+            cause = err.cause if isinstance(err, ActivityError) else err
+            await trail.audit("reclassify", "failed", f"classification failed: {type(cause).__name__}")
             return
         steps = [s.model_dump(mode="json") for s in decision.decision_path]
         if decision.route is Route.human_triage or self._decision is not None:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import pytest
+from temporalio import activity
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -22,20 +23,25 @@ from core.models import (
     CaseTimers,
     Category,
     Channel,
+    ClassificationOutcome,
+    ClassifyInput,
     InboundMessage,
+    ReclassifyRequest,
     Route,
+    RouteRequest,
     RoutingDecision,
     SafetyDecision,
     TicketUpdate,
     TriageDecision,
 )
-from core.names import child_workflow_id, rerouted_workflow_id
+from core.names import CLASSIFY_ACTIVITY, DECIDE_ROUTE_ACTIVITY, child_workflow_id, rerouted_workflow_id
 from core.temporal_client import build_data_converter
 from core.temporal_dev import TEMPORAL_TEST_SERVER
 from temporal_workflows.informational import InformationalWorkflow
 from temporal_workflows.safety_compliance import SafetyComplianceWorkflow
 from temporal_workflows.service_action import ServiceActionWorkflow
 from temporal_workflows.triage import TriageWorkflow
+from tests.unit.test_policy import outcome
 from tests.workflows.fake_case_activities import FakeCaseActivities
 from worker.main import workflow_classes
 
@@ -365,3 +371,48 @@ async def test_triage_decision_continues_into_the_chosen_category_workflow(
     assert final.status is CaseStatus.closed
     assert child.workflow == "informational"
     assert "kb_answer" in fakes.templates()
+
+
+async def test_a_reclassify_whose_routing_step_fails_for_good_is_audited_and_triage_goes_on(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The routing decision is a local activity: its non-retryable error arrives as the bare
+    ApplicationError (not an ActivityError), and must not fail the triage workflow."""
+
+    @activity.defn(name=CLASSIFY_ACTIVITY)
+    async def classify(_: ClassifyInput) -> ClassificationOutcome:
+        return outcome(0.9, 0.05, 0.05)
+
+    @activity.defn(name=DECIDE_ROUTE_ACTIVITY)
+    async def broken_decide(_: RouteRequest) -> None:
+        raise ApplicationError("policy file unreadable", type="PolicyError", non_retryable=True)
+
+    fakes = FakeCaseActivities()
+    llm_queue = f"{task_queue}-llm"
+    client = time_skipping_env.client
+    async with (
+        Worker(client, task_queue=llm_queue, activities=[classify]),
+        Worker(
+            client,
+            task_queue=task_queue,
+            workflows=workflow_classes(),
+            activities=[*fakes.definitions(), broken_decide],
+        ),
+    ):
+        _, handle = await start_child(time_skipping_env, TriageWorkflow, Route.human_triage, task_queue)
+        await eventually(lambda: status_is(handle, CaseStatus.awaiting_triage))
+        await handle.signal(
+            TriageWorkflow.reclassify, ReclassifyRequest(requested_by="ops-1", llm_task_queue=llm_queue)
+        )
+
+        async def failure_audited() -> bool:
+            return any(e.step == "reclassify" and e.decision == "failed" for e in fakes.audit)
+
+        await eventually(failure_audited)
+        failed = next(e for e in fakes.audit if e.step == "reclassify" and e.decision == "failed")
+        assert "ApplicationError" in failed.reason
+        assert await status_is(handle, CaseStatus.awaiting_triage)
+        triage = TriageDecision(category=Category.informational, agent="a-3", reason="a shipping question")
+        await handle.execute_update(TriageWorkflow.triage, triage)
+        final = await handle.result()
+    assert final.category is Category.informational
