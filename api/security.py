@@ -265,6 +265,23 @@ class JwksUrlKeys:
             raise TokenError("The token's signing key is not known.") from error
 
 
+def signing_header(token: str, algorithms: Sequence[str], what: str) -> tuple[str, str]:
+    """The (algorithm, key id) a JWT names, once its algorithm is on the allow-list.
+
+    Read before the signature is checked: only to choose the key, never trusted on its own.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError as error:
+        raise TokenError(f"The {what} is malformed.") from error
+    algorithm, kid = header.get("alg"), header.get("kid")
+    if not isinstance(algorithm, str) or algorithm not in algorithms:
+        raise TokenError(f"The {what}'s signing algorithm is not accepted.")
+    if not isinstance(kid, str):
+        raise TokenError(f"The {what} names no signing key (kid).")
+    return algorithm, kid
+
+
 class TokenVerifier:
     def __init__(
         self, settings: Settings, *, jwks_refresh_cooldown: float = JWKS_REFRESH_COOLDOWN_SECONDS
@@ -283,18 +300,10 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         settings = self._settings
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError as error:
-            raise TokenError("The access token is malformed.") from error
-        algorithm, kid = header.get("alg"), header.get("kid")
-        if algorithm not in settings.auth_algorithms:
-            raise TokenError("The token's signing algorithm is not accepted.")
-        if not isinstance(kid, str):
-            raise TokenError("The token names no signing key (kid).")
+        algorithm, kid = signing_header(token, settings.auth_algorithms, "access token")
         key = await self._keys.signing_key(token, kid)
         if key.algorithm_name != algorithm:
-            raise TokenError("The token's algorithm does not match its key.")
+            raise TokenError("The access token's algorithm does not match its key.")
         try:
             claims = jwt.decode(
                 token,

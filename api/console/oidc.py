@@ -41,7 +41,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.console.router import COOKIE, COOKIE_PATH, READER_ROLES, _page, local_sign_in_enabled
 from api.deps import get_app_settings
 from api.problems import ProblemError
-from api.security import Principal, TokenError, get_authenticator
+from api.security import Principal, TokenError, get_authenticator, signing_header
 from core.config import Settings
 from core.logging import get_logger
 
@@ -268,14 +268,9 @@ class OidcProvider:
         settings = self._settings
         client_id = str(settings.console_oidc_client_id)
         try:
-            header = jwt.get_unverified_header(id_token)
-        except jwt.InvalidTokenError as error:
-            raise _refused("The ID token is malformed.") from error
-        algorithm, kid = header.get("alg"), header.get("kid")
-        if algorithm not in settings.auth_algorithms:
-            raise _refused("The ID token's signing algorithm is not accepted.")
-        if not isinstance(kid, str):
-            raise _refused("The ID token names no signing key (kid).")
+            algorithm, kid = signing_header(id_token, settings.auth_algorithms, "ID token")
+        except TokenError as error:
+            raise _refused(str(error)) from error
         key = await self._signing_key(kid)
         if key.algorithm_name != algorithm:
             raise _refused("The ID token's algorithm does not match its key.")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -47,6 +48,28 @@ async def assert_accessible(page: Any, where: str) -> None:
         for v in results.response["violations"]
     ]
     assert not found, f"{where}: {found}"
+
+
+async def sign_in(page: Any, base_url: str, name: str, role: str) -> None:
+    """The local development sign-in, as a person does it."""
+    if not page.url.endswith("/console/login"):
+        await page.goto(f"{base_url}/console/login")
+    await page.get_by_label("Name").fill(name)
+    await page.get_by_label(role, exact=True).check()
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def reload_until(page: Any, shows: Callable[[], Awaitable[bool]], attempts: int = 50) -> None:
+    """The case page reads the systems of record, then the workflow: reload until both caught up."""
+    for _ in range(attempts):
+        if await shows():
+            return
+        await page.wait_for_timeout(200)
+        await page.reload()
+
+
+async def text_of(page: Any, selector: str) -> str:
+    return str(await page.locator(selector).inner_text()).strip()
 
 
 async def test_a_reviewer_confirms_the_oldest_safety_case_and_an_agent_never_sees_the_queue(
@@ -89,9 +112,7 @@ async def test_a_reviewer_confirms_the_oldest_safety_case_and_an_agent_never_see
                 reviewer = await browser.new_page(viewport={"width": 1280, "height": 900})
                 await reviewer.goto(f"{live.base_url}/console")
                 assert reviewer.url.endswith("/console/login")  # no cookie: sign in first
-                await reviewer.get_by_label("Name").fill("rev-1")
-                await reviewer.get_by_label("safety_reviewer").check()
-                await reviewer.get_by_role("button", name="Sign in").click()
+                await sign_in(reviewer, live.base_url, "rev-1", "safety_reviewer")
                 safety = reviewer.locator("#queue-safety")
                 await expect(safety).to_be_visible()
                 rows = safety.locator("tbody tr")
@@ -112,16 +133,16 @@ async def test_a_reviewer_confirms_the_oldest_safety_case_and_an_agent_never_see
                     await reviewer.screenshot(path=str(SCREENSHOTS / "console-case.png"), full_page=True)
                 await reviewer.get_by_role("button", name="Send decision").click()
                 await expect(reviewer.locator("#outcome-notice")).to_contain_text("Decision recorded")
-                # The page reads the report, then the workflow: wait until both show the submission.
                 submitted = "submitted (safety database reference"
-                for _ in range(50):
-                    status = (await reviewer.locator("#case-status").inner_text()).strip()
-                    report = await reviewer.locator("#ae-report").inner_text()
-                    if status in ("submitted", "closed") and submitted in report:
-                        break
-                    await reviewer.wait_for_timeout(200)
-                    await reviewer.reload()
-                assert status in ("submitted", "closed"), status
+
+                async def report_submitted() -> bool:
+                    status = await text_of(reviewer, "#case-status")
+                    return status in ("submitted", "closed") and submitted in await text_of(
+                        reviewer, "#ae-report"
+                    )
+
+                await reload_until(reviewer, report_submitted)
+                assert await text_of(reviewer, "#case-status") in ("submitted", "closed")
                 await expect(reviewer.locator("#ae-report")).to_contain_text(submitted)
                 await reviewer.goto(f"{live.base_url}/console")
                 await expect(reviewer.locator("#queue-safety")).to_be_visible()
@@ -129,10 +150,7 @@ async def test_a_reviewer_confirms_the_oldest_safety_case_and_an_agent_never_see
 
                 agent_context = await browser.new_context(viewport={"width": 768, "height": 900})
                 agent = await agent_context.new_page()
-                await agent.goto(f"{live.base_url}/console/login")
-                await agent.get_by_label("Name").fill("agent-7")
-                await agent.get_by_label("agent", exact=True).check()
-                await agent.get_by_role("button", name="Sign in").click()
+                await sign_in(agent, live.base_url, "agent-7", "agent")
                 await expect(agent.locator("#queue-triage")).to_be_visible()
                 await assert_accessible(agent, "agent queue page at tablet width")
                 assert await agent.locator("#queue-safety").count() == 0
@@ -142,10 +160,7 @@ async def test_a_reviewer_confirms_the_oldest_safety_case_and_an_agent_never_see
                 # queue without a reload (the list refreshes itself).
                 other_context = await browser.new_context(viewport={"width": 1280, "height": 900})
                 other = await other_context.new_page()
-                await other.goto(f"{live.base_url}/console/login")
-                await other.get_by_label("Name").fill("agent-8")
-                await other.get_by_label("agent", exact=True).check()
-                await other.get_by_role("button", name="Sign in").click()
+                await sign_in(other, live.base_url, "agent-8", "agent")
                 await expect(other.locator("#queue-service")).to_contain_text(service_case, timeout=20_000)
                 await agent.reload()
                 await expect(agent.locator("#queue-service")).to_contain_text(service_case, timeout=20_000)
@@ -165,22 +180,21 @@ async def test_a_reviewer_confirms_the_oldest_safety_case_and_an_agent_never_see
                 await expect(other.locator("#queue-service")).not_to_contain_text(
                     service_case, timeout=20_000
                 )
-                for _ in range(50):
-                    if (await agent.locator("#ticket-assignee").inner_text()).strip() == "agent-7":
-                        break
-                    await agent.wait_for_timeout(200)
-                    await agent.reload()
+
+                async def picked_up() -> bool:
+                    return await text_of(agent, "#ticket-assignee") == "agent-7"
+
+                await reload_until(agent, picked_up)
                 await expect(agent.locator("#ticket-assignee")).to_have_text("agent-7")
                 await agent.get_by_label("Resolve").check()
                 await agent.get_by_label("Note").fill("cancelled before shipping")
                 await agent.get_by_role("button", name="Update ticket").click()
-                # The page reads the ticket, then the workflow: wait until both show the result.
-                for _ in range(50):
-                    closed = (await agent.locator("#case-status").inner_text()).strip() == "closed"
-                    if closed and (await agent.locator("#ticket-status").inner_text()).strip() == "resolved":
-                        break
-                    await agent.wait_for_timeout(200)
-                    await agent.reload()
+
+                async def resolved() -> bool:
+                    closed = await text_of(agent, "#case-status") == "closed"
+                    return closed and await text_of(agent, "#ticket-status") == "resolved"
+
+                await reload_until(agent, resolved)
                 await expect(agent.locator("#case-status")).to_have_text("closed")
                 await expect(agent.locator("#ticket-status")).to_have_text("resolved")
             finally:

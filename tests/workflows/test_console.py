@@ -257,7 +257,7 @@ async def test_filters_paging_and_the_case_view_with_message_report_and_role_lim
                     message_id=f"m-{case_id}",
                     workflow_id=f"case-{case_id}",
                     channel=Channel.email if n else Channel.voice,
-                    redacted_text=f"triage message {n}",
+                    redacted_text=f"triage message {n} <script>alert({n})</script>",
                     received_at=FIXED_NOW + timedelta(minutes=n),
                     status=CaseStatus.awaiting_triage,
                 )
@@ -303,6 +303,11 @@ async def test_filters_paging_and_the_case_view_with_message_report_and_role_lim
         assert admin_view.status_code == 200
         assert "rash after tablets" not in admin_view.text
         assert "Your roles do not include reading message content." in admin_view.text
+
+        # Customer text is data, never markup (autoescaped templates).
+        triage_view = await http.get(f"/console/cases/{triage_cases[1]}", headers=supervisor)
+        assert "triage message 1 &lt;script&gt;alert(1)&lt;/script&gt;" in triage_view.text
+        assert "<script>alert" not in triage_view.text
 
         state = await http.get(f"/console/cases/{safety_case}/state", headers=reviewer)
         assert state.status_code == 200
