@@ -101,6 +101,10 @@ QUEUES = (
         "service", "Open tickets", CaseStatus.awaiting_agent, TICKET_ROLES, Category.service_action
     ),
     QueueDefinition("escalated", "Escalations", CaseStatus.escalated, SUPERVISOR_ROLES),
+    # The LLM pool is down and the guard alone raised nothing: read-only, to spot safety reports.
+    QueueDefinition(
+        "classification", "Awaiting classification", CaseStatus.awaiting_classification, SUPERVISOR_ROLES
+    ),
     QueueDefinition("attention", "Needs attention", CaseStatus.needs_attention, SUPERVISOR_ROLES),
 )
 QUEUE_ROLES: dict[str, frozenset[Role]] = {queue.key: queue.roles for queue in QUEUES}

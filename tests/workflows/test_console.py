@@ -262,7 +262,24 @@ async def test_filters_paging_and_the_case_view_with_message_report_and_role_lim
                     status=CaseStatus.awaiting_triage,
                 )
             )
+        waiting = str(uuid.uuid4())
+        store.add(
+            CaseRecord(
+                case_id=waiting,
+                message_id=f"m-{waiting}",
+                workflow_id=f"case-{waiting}",
+                channel=Channel.chat,
+                redacted_text="no classification yet",
+                received_at=FIXED_NOW,
+                status=CaseStatus.awaiting_classification,
+            )
+        )
         supervisor = cookie(local_settings, "sup-1", "supervisor")
+        # While the LLM pool is down, supervisors see what waits unclassified; others do not.
+        everything = await http.get("/console", headers=supervisor)
+        assert waiting in everything.text.split('id="queue-classification"')[1]
+        for role in ("agent", "safety_reviewer"):
+            assert waiting not in (await http.get("/console", headers=cookie(local_settings, "p", role))).text
 
         email_only = await http.get("/console?channel=email", headers=supervisor)
         assert email_only.status_code == 200
