@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
 
 class StrEnum(str, Enum):
@@ -634,6 +634,9 @@ class ReclassifyRequest(FrozenModel):
     reason: str = Field(default="", max_length=2000)
     # The LLM pool's task queue (a triage workflow does not know it otherwise).
     llm_task_queue: str | None = None
+    # Instead of a new attempt, send a case still waiting for classification to human triage now
+    # (a long LLM outage). A worker of an older release ignores the field and makes an attempt.
+    to_triage: bool = False
 
 
 class ReclassifyBody(ApiBody):
@@ -641,6 +644,9 @@ class ReclassifyBody(ApiBody):
 
     case_ids: list[str] = Field(min_length=1, max_length=500)
     reason: str = Field(default="", max_length=2000)
+    # Route cases still waiting for classification to human triage without the model. Strict: a
+    # string such as "no" must not be read as true.
+    to_triage: StrictBool = False
 
 
 class ReclassifyResult(BaseModel):

@@ -212,6 +212,9 @@ class MessageWorkflow:
             asked = self._reclassify_requests.pop(0)
             await _abandon(attempt)
             waited.append(_reclassify_step(asked, workflow.now()))
+            if asked.to_triage:
+                # People take over while the pool is away: triage with the safety clock running.
+                return _manual_triage_decision(asked, workflow.now()), waited
             attempt = _start_classification(classify, request.llm_task_queue)
         try:
             classified = await attempt
@@ -383,9 +386,33 @@ def _reclassify_step(asked: ReclassifyRequest, now: datetime) -> DecisionStep:
         step="reclassify_requested",
         actor=f"operator:{asked.requested_by}",
         observed={},
-        decision="new_attempt",
-        reason=asked.reason or "operator asked for a new classification attempt",
+        decision="to_triage" if asked.to_triage else "new_attempt",
+        reason=asked.reason
+        or (
+            "operator sent the case to human triage without the model"
+            if asked.to_triage
+            else "operator asked for a new classification attempt"
+        ),
         at=now,
+    )
+
+
+def _manual_triage_decision(asked: ReclassifyRequest, now: datetime) -> RoutingDecision:
+    """Unclassified, so possibly a safety case: triage treats it as one (the safety clock runs)."""
+    step = DecisionStep(
+        step="llm_classification",
+        actor=f"operator:{asked.requested_by}",
+        observed={},
+        decision="skipped",
+        reason="sent to human triage while the LLM pool was unavailable: an agent picks the category",
+        at=now,
+    )
+    return RoutingDecision(
+        category=Category.safety_compliance,
+        confidence=0.0,
+        route=Route.human_triage,
+        decision_path=[step],
+        next_step=NEXT_STEPS[Route.human_triage],
     )
 
 

@@ -152,6 +152,14 @@ class TriageWorkflow:
 
     async def _reclassify(self, case: CaseRef, trail: CaseTrail, asked: ReclassifyRequest) -> None:
         """Classify again (e.g. after an LLM outage); a confident route replaces the agent's choice."""
+        if asked.to_triage:
+            await trail.audit(
+                "reclassify",
+                "skipped",
+                "already with people in triage",
+                actor=f"operator:{asked.requested_by}",
+            )
+            return
         if asked.llm_task_queue is None:
             await trail.audit(
                 "reclassify", "skipped", "no LLM task queue given", actor=f"operator:{asked.requested_by}"

@@ -34,7 +34,7 @@ from api.deps import (
     get_ticketing,
 )
 from api.problems import ProblemError
-from api.routes import agent, cases
+from api.routes import admin_reclassify, agent, cases
 from api.security import (
     DEFAULT_TOKEN_TTL_SECONDS,
     Principal,
@@ -52,11 +52,13 @@ from core.models import (
     CaseSummary,
     Category,
     Channel,
+    ReclassifyRequest,
     SafetyDecisionRequest,
     Ticket,
     TicketUpdateRequest,
     TriageDecisionRequest,
 )
+from core.redaction import redact
 
 router = APIRouter()
 log = get_logger(__name__)
@@ -450,6 +452,8 @@ async def _case_page(
         "safety_open": view.status is CaseStatus.awaiting_safety_review,
         "triage_open": view.status is CaseStatus.awaiting_triage,
         "ticket_open": ticket is not None and ticket.status in ("open", "in_progress"),
+        "classification_waiting": view.status is CaseStatus.awaiting_classification,
+        "can_route_to_triage": bool(principal.roles & SUPERVISOR_ROLES),
         "categories": list(Category),
         "workflow_link": _workflow_link(settings, view.workflow_id),
         "queues": await visible_queues(store, principal, QueueFilters(), get_ticketing(request)),
@@ -463,6 +467,7 @@ NOTICES = {
     "decided": "Decision recorded.",
     "triaged": "Category recorded.",
     "ticket": "Ticket update sent: the service workflow applies updates in order of arrival.",
+    "to_triage": "Sent to human triage: the case appears in the triage queue in a moment.",
 }
 
 
@@ -555,6 +560,45 @@ async def _act(request: Request, case_id: str, action: str) -> Response:
     return RedirectResponse(f"/console/cases/{result.case_id}?notice={notice}", status_code=303)
 
 
+async def route_to_triage(request: Request) -> Response:
+    """A supervisor hands a case the LLM pool cannot classify (long outage) to human triage."""
+    case_id = request.path_params["case_id"]
+    principal = await _principal(request)
+    if principal is None:
+        return _to_login()
+    if not _same_origin(request):
+        return _forbidden(request, principal, "The form was not sent from this console (origin check).")
+    if not principal.roles & SUPERVISOR_ROLES:
+        return _forbidden(request, principal, "Sending a case to triage needs the role supervisor.")
+    form = await request.form()
+    reason = str(form.get("reason") or "").strip()
+    if not reason or len(reason) > 2000:
+        return await _case_page(
+            request, principal, case_id, error="Give a reason (up to 2000 characters).", status_code=422
+        )
+    settings = get_app_settings(request)
+    asked = ReclassifyRequest(
+        requested_by=principal.subject,
+        reason=redact(reason).text,  # enters the workflow history: redacted like a message
+        llm_task_queue=settings.llm_task_queue,
+        to_triage=True,
+    )
+    try:
+        result = await admin_reclassify.request_reclassify(get_temporal_client(request), case_id, asked)
+    except ProblemError as problem:
+        return await _case_page(
+            request,
+            principal,
+            case_id,
+            error=f"{problem.title}: {problem.detail}",
+            status_code=problem.status,
+        )
+    if result.outcome != "requested":
+        detail = "No such case." if result.outcome == "not_found" else "The case is classified already."
+        return await _case_page(request, principal, case_id, error=f"Conflict: {detail}", status_code=409)
+    return RedirectResponse(f"/console/cases/{result.case_id}?notice=to_triage", status_code=303)
+
+
 async def decide(request: Request) -> Response:
     return await _act(request, request.path_params["case_id"], "decide")
 
@@ -581,3 +625,6 @@ router.add_route("/console/cases/{case_id}/decision", decide, methods=["POST"], 
 router.add_route("/console/cases/{case_id}/triage", triage, methods=["POST"], include_in_schema=False)
 router.add_route("/console/cases/{case_id}/ticket", update_ticket, methods=["POST"], include_in_schema=False)
 router.add_route("/console/cases/{case_id}/state", case_state, methods=["GET"], include_in_schema=False)
+router.add_route(
+    "/console/cases/{case_id}/to-triage", route_to_triage, methods=["POST"], include_in_schema=False
+)

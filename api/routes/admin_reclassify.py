@@ -3,8 +3,9 @@
 Each case gets a `reclassify` signal on the workflow that holds it: the `MessageWorkflow` while
 it is still `awaiting_classification` (a fresh attempt starts at once instead of after the retry
 backoff), or the `TriageWorkflow` while the case waits for an agent (a confident route then
-replaces the agent's choice; a possible safety case stays with people). Signals are durable once
-accepted, so the answer is 202 and the outcome shows in each case's timeline.
+replaces the agent's choice; a possible safety case stays with people). With `to_triage`, a case
+still waiting for classification goes to human triage instead (a long LLM outage). Signals are
+durable once accepted, so the answer is 202 and the outcome shows in each case's timeline.
 """
 
 from __future__ import annotations
@@ -52,13 +53,19 @@ async def reclassify(
         # Operator free text enters workflow history: redacted like a message.
         reason=redact(body.reason).text if body.reason else "",
         llm_task_queue=settings.llm_task_queue,
+        to_triage=body.to_triage,
     )
     case_ids = list(dict.fromkeys(_canonical(case_id) for case_id in body.case_ids))
+    results = await asyncio.gather(*(request_reclassify(client, case_id, request) for case_id in case_ids))
+    return ReclassifyResponse(results=list(results))
+
+
+async def request_reclassify(client: Client, case_id: str, request: ReclassifyRequest) -> ReclassifyResult:
+    """The route's work for one case; the agent console calls it too (the caller checked the roles)."""
     try:
-        results = await asyncio.gather(*(_reclassify_one(client, case_id, request) for case_id in case_ids))
+        return await _reclassify_one(client, case_id, request)
     except RPCError as exc:
         raise ProblemError(503, "Service unavailable", "The workflow service is unreachable.") from exc
-    return ReclassifyResponse(results=list(results))
 
 
 def _canonical(case_id: str) -> str:
@@ -90,6 +97,8 @@ async def _reclassify_one(client: Client, case_id: str, request: ReclassifyReque
     if state in (CaseStatus.received, CaseStatus.awaiting_classification):
         await message.signal(MessageWorkflow.reclassify, request, rpc_timeout=RPC_TIMEOUT)
         return ReclassifyResult(case_id=case_id, outcome="requested", workflow_id=message.id)
+    if request.to_triage:
+        return ReclassifyResult(case_id=case_id, outcome="not_waiting")  # classified already
     triage = client.get_workflow_handle_for(
         TriageWorkflow.run, child_workflow_id(case_id, Route.human_triage.value)
     )

@@ -252,6 +252,11 @@ async def test_reclassify_answers_per_case_and_never_fails_on_ids_that_name_no_w
     assert agent_only.headers["content-type"].startswith("application/problem+json")
     empty = await http.post("/v1/admin/reclassify", json={"case_ids": []})
     assert empty.status_code == 422
+    # to_triage is for cases still waiting for the model; unknown ones answer per case as ever.
+    manual = await http.post("/v1/admin/reclassify", json={"case_ids": [unknown], "to_triage": True})
+    assert manual.status_code == 202 and manual.json()["results"][0]["outcome"] == "not_found"
+    typo = await http.post("/v1/admin/reclassify", json={"case_ids": [unknown], "to_triage": "no"})
+    assert typo.status_code == 422  # request bodies stay strict
     done = await http.post(f"/v1/cases/{safety_case}/decision", json=safety_decision("confirm"))
     assert done.status_code == 200, done.text
 

@@ -19,9 +19,21 @@ from api.console import router as console_router
 from api.main import create_app
 from api.security import issue_local_token
 from core.config import Settings
-from core.models import AdverseEventReport, CaseRecord, CaseSnapshot, CaseStatus, Category, Channel, Ticket
+from core.models import (
+    AdverseEventReport,
+    CaseRecord,
+    CaseSnapshot,
+    CaseStatus,
+    Category,
+    Channel,
+    Route,
+    Ticket,
+)
 from core.names import child_workflow_id, message_workflow_id
 from core.redaction import redact
+from core.temporal_client import build_data_converter
+from core.temporal_dev import TEMPORAL_TEST_SERVER
+from temporal_workflows.message import CLASSIFY_PATIENCE
 from tests.auth_helpers import auth_settings
 from tests.workflows.fake_case_activities import FIXED_NOW, FakeCaseActivities
 from tests.workflows.test_agent_api import (
@@ -449,3 +461,52 @@ def test_decision_path_values_read_as_text_not_python_reprs() -> None:
         "0",
         "1",
     )
+
+
+async def test_a_supervisor_sends_a_case_the_llm_pool_cannot_classify_to_triage(
+    local_settings: Settings,
+) -> None:
+    """LLM pool down for good: the case waits as awaiting_classification; from the console a
+    supervisor hands it to human triage (an agent may not), and triage then holds it."""
+    from tests.workflows.test_message_workflow import FakeBackend, classified, running_worker, start
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=build_data_converter(Settings()), test_server_existing_path=str(TEMPORAL_TEST_SERVER)
+    )
+    try:
+        async with (
+            console(env, local_settings, worker=False) as (http, _),
+            running_worker(env.client, local_settings, FakeBackend(fail_times=1000)),
+        ):
+            handle = await start(env.client, local_settings, "my tablets look different this time")
+            await env.sleep(CLASSIFY_PATIENCE + timedelta(minutes=1))
+            case_id = handle.id.removeprefix("case-")
+            url = f"/console/cases/{case_id}/to-triage"
+            supervisor = cookie(local_settings, "sup-1", "supervisor")
+            view = await http.get(f"/console/cases/{case_id}", headers=supervisor)
+            assert 'id="case-status">awaiting_classification<' in view.text
+            assert f'action="{url}"' in view.text
+            agent = cookie(local_settings, "agent-7", "agent")
+            assert f'action="{url}"' not in (await http.get(f"/console/cases/{case_id}", headers=agent)).text
+            assert (
+                await http.post(url, data={"reason": "x"}, headers={**agent, **SAME_ORIGIN})
+            ).status_code == 403
+            no_reason = await http.post(url, data={"reason": " "}, headers={**supervisor, **SAME_ORIGIN})
+            assert no_reason.status_code == 422
+
+            sent = await http.post(
+                url, data={"reason": "LLM pool down for hours"}, headers={**supervisor, **SAME_ORIGIN}
+            )
+            assert sent.status_code == 303, sent.text
+            assert sent.headers["location"] == f"/console/cases/{case_id}?notice=to_triage"
+            outcome = await classified(handle)
+            assert outcome.route is Route.human_triage
+            step = next(s for s in outcome.decision_path if s.step == "reclassify_requested")
+            assert (step.actor, step.decision) == ("operator:sup-1", "to_triage")
+            # Classified now (by people): a second send is a clear conflict, not a silent no-op.
+            again = await http.post(url, data={"reason": "again"}, headers={**supervisor, **SAME_ORIGIN})
+            assert again.status_code == 409 and "classified already" in again.text
+            await env.client.get_workflow_handle(outcome.child_workflow_id or "").terminate("test done")
+            await handle.terminate("test done")
+    finally:
+        await env.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -276,3 +277,46 @@ async def test_an_operator_reclassify_starts_a_fresh_attempt_without_waiting_for
     assert len(backend.requests) == attempts_while_down + 1
     reclassify_steps = [s for s in outcome.decision_path if s.step == "reclassify_requested"]
     assert len(reclassify_steps) == 1
+
+
+async def test_an_operator_sends_a_case_waiting_for_the_llm_to_human_triage(
+    own_clock_env: WorkflowEnvironment, queues_settings: Settings
+) -> None:
+    """A long outage: people take over an unclassified case as a possible safety case."""
+    backend = FakeBackend(fail_times=1000)
+    fakes = FakeCaseActivities()
+    client = own_clock_env.client
+    async with running_worker(client, queues_settings, backend, case_activities=fakes):
+        handle = await start(client, queues_settings, "where is my parcel")
+        await own_clock_env.sleep(CLASSIFY_PATIENCE + timedelta(minutes=1))
+        assert await handle.query(MessageWorkflow.status) is CaseStatus.awaiting_classification
+        await handle.signal(
+            MessageWorkflow.reclassify,
+            ReclassifyRequest(requested_by="sup-1", reason="pool down for hours", to_triage=True),
+        )
+        outcome = await classified(handle)
+        attempts = len(backend.requests)
+        triage = client.get_workflow_handle(outcome.child_workflow_id or "", result_type=CaseSnapshot)
+        state: CaseSnapshot | None = None
+        for _ in range(100):
+            with contextlib.suppress(RPCError):  # the triage workflow starts after the case write
+                state = await triage.query("state", result_type=CaseSnapshot)
+            if state is not None and state.status is CaseStatus.awaiting_triage:
+                break
+            await asyncio.sleep(0.05)
+        await own_clock_env.sleep(timedelta(minutes=30))
+        assert len(backend.requests) == attempts  # the abandoned attempt is not retried any more
+        await handle.terminate("test done")
+        await triage.terminate("test done")
+    assert outcome.route is Route.human_triage
+    assert outcome.category is Category.safety_compliance  # unclassified: treated as possibly safety
+    assert state is not None and state.status is CaseStatus.awaiting_triage
+    steps = {s.step: s for s in outcome.decision_path}
+    assert steps["reclassify_requested"].decision == "to_triage"
+    assert steps["reclassify_requested"].actor == "operator:sup-1"
+    assert steps["llm_classification"].decision == "skipped"
+    records = [arg.record for name, arg in fakes.calls if name == "record_case"]
+    assert [(r.status, r.route) for r in records] == [
+        (CaseStatus.awaiting_classification, None),
+        (CaseStatus.classified, Route.human_triage),
+    ]
