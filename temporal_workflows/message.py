@@ -65,6 +65,9 @@ NEEDS_ATTENTION_PATCH = "needs-attention-on-child-failure"
 # local activity holds that task open until it finishes: the classified case is therefore written
 # by a normal activity, scheduled in the same task as the answer (docs/performance.md).
 ANSWER_BEFORE_RECORD_PATCH = "answer-before-record"
+# An operator may send a case still waiting for the LLM pool to human triage (reclassify with
+# to_triage). Only runs that receive such a signal take the branch, and record this marker.
+MANUAL_TRIAGE_PATCH = "manual-triage"
 # How long a message may wait for the LLM pool before it is stored as awaiting_classification
 # and the guard runs alone (a safety signal then goes to safety review without the model).
 CLASSIFY_PATIENCE = timedelta(minutes=2)
@@ -212,7 +215,7 @@ class MessageWorkflow:
             asked = self._reclassify_requests.pop(0)
             await _abandon(attempt)
             waited.append(_reclassify_step(asked, workflow.now()))
-            if asked.to_triage:
+            if asked.to_triage and workflow.patched(MANUAL_TRIAGE_PATCH):
                 # People take over while the pool is away: triage with the safety clock running.
                 return _manual_triage_decision(asked, workflow.now()), waited
             attempt = _start_classification(classify, request.llm_task_queue)
