@@ -46,6 +46,10 @@ def safety_signals(decision: RoutingDecision) -> list[str]:
                 signals.append("p_safety_at_or_above_floor")
         elif step.step == "llm_classification" and step.decision == "failed":
             signals.append("classification_failed")
+        elif step.step == "llm_classification" and step.decision == "skipped":
+            # Sent to people without the model (manual triage during an outage): nobody has
+            # ruled out an adverse event yet.
+            signals.append("not_classified")
     return list(dict.fromkeys(signals))
 
 

@@ -50,6 +50,7 @@ from core.models import (
     GuardResult,
     InboundMessage,
     MessageWorkflowInput,
+    ReclassifyRequest,
     Route,
     RoutingDecision,
     SafetyDecision,
@@ -82,6 +83,8 @@ CASE_IDS = {
     # From the category-records-own-failure patch on: the failing category workflow itself
     # (the child of message_needs_attention) records needs_attention.
     "service_action_needs_attention": "00000000-0000-4000-8000-000000000008",
+    # From the manual-triage patch on: an operator sends a case the pool cannot classify to triage.
+    "message_manual_triage": "00000000-0000-4000-8000-000000000010",
 }
 
 
@@ -296,6 +299,46 @@ async def _durable_classification_scenarios(
         await env.sleep(timedelta(minutes=20))
         await outage.result()
         await _save("message_llm_outage", release, outage)
+
+    # The pool stays away; an operator sends the waiting case to human triage, where an agent
+    # picks the category.
+    async with _workers(
+        env, settings, "manual", FakeBackend(fail_times=1000), FakeCaseActivities()
+    ) as queues:
+        message = _message(
+            CASE_IDS["message_manual_triage"],
+            "m-history-10",
+            "where is my parcel",
+            await env.get_current_time(),
+        )
+        manual = await client.start_workflow(
+            MessageWorkflow.run,
+            MessageWorkflowInput(message=message, llm_task_queue=queues.llm_task_queue),
+            id=message_workflow_id(message.case_id) + f"-{uuid.uuid4().hex[:6]}",
+            task_queue=queues.workflow_task_queue,
+        )
+        await env.sleep(CLASSIFY_PATIENCE + timedelta(minutes=1))
+        await manual.signal(
+            MessageWorkflow.reclassify,
+            ReclassifyRequest(requested_by="sup-1", reason="pool down for hours", to_triage=True),
+        )
+
+        async def routed() -> bool:
+            return await manual.query(MessageWorkflow.outcome) is not None
+
+        await _until(routed)
+        routed_outcome = await manual.query(MessageWorkflow.outcome)
+        assert routed_outcome is not None and routed_outcome.child_workflow_id is not None
+        triage_child: WorkflowHandle[Any, CaseSnapshot] = client.get_workflow_handle(
+            routed_outcome.child_workflow_id, result_type=CaseSnapshot
+        )
+        await _until(lambda: _state_is(triage_child, CaseStatus.awaiting_triage))
+        await triage_child.execute_update(
+            TriageWorkflow.triage,
+            TriageDecision(category=Category.informational, agent="agent-1", reason="a question"),
+        )
+        await manual.result()
+        await _save("message_manual_triage", release, manual)
 
     # The ticketing port refuses a write no retry can fix: the case becomes needs_attention.
     refusing = FakeCaseActivities()

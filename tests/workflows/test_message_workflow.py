@@ -311,6 +311,8 @@ async def test_an_operator_sends_a_case_waiting_for_the_llm_to_human_triage(
     assert outcome.route is Route.human_triage
     assert outcome.category is Category.safety_compliance  # unclassified: treated as possibly safety
     assert state is not None and state.status is CaseStatus.awaiting_triage
+    # Nobody has ruled out an adverse event: triage runs the safety clock for it.
+    assert state.detail["safety_signals"] == ["not_classified"]
     steps = {s.step: s for s in outcome.decision_path}
     assert steps["reclassify_requested"].decision == "to_triage"
     assert steps["reclassify_requested"].actor == "operator:sup-1"
