@@ -91,6 +91,7 @@ class CaseStore(Protocol):
         status: CaseStatus | None = None,
         category: Category | None = None,
         channel: Channel | None = None,
+        route: Route | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CaseSummary], int]:

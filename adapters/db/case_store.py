@@ -164,6 +164,7 @@ class SqlCaseStore(SqlAdapter):
         status: CaseStatus | None = None,
         category: Category | None = None,
         channel: Channel | None = None,
+        route: Route | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CaseSummary], int]:
@@ -178,6 +179,8 @@ class SqlCaseStore(SqlAdapter):
             filters.append(CaseRow.category == category.value)
         if channel is not None:
             filters.append(CaseRow.channel == channel.value)
+        if route is not None:
+            filters.append(CaseRow.route == route.value)
         # Work queue order: open possible safety cases by regulatory due date (the clock runs from
         # receipt), then the review deadline; then unfinished work, newest first; closed last.
         open_case = CaseRow.closed_at.is_(None)

@@ -50,9 +50,11 @@ from core.models import (
     CaseSnapshot,
     CaseStatus,
     CaseSummary,
+    CaseView,
     Category,
     Channel,
     ReclassifyRequest,
+    Route,
     SafetyDecisionRequest,
     Ticket,
     TicketUpdateRequest,
@@ -93,14 +95,28 @@ class QueueDefinition:
     status: CaseStatus
     roles: frozenset[Role]
     category: Category | None = None
+    # The workflow route whose escalated cases stay in this queue (listed first): an escalation
+    # tells a supervisor, it does not take the work away from the people who do it.
+    route: Route | None = None
 
 
 # In the order they are shown: safety reviews first (the regulatory clock runs from receipt).
 QUEUES = (
-    QueueDefinition("safety", "Safety review", CaseStatus.awaiting_safety_review, SAFETY_ROLES),
-    QueueDefinition("triage", "Triage", CaseStatus.awaiting_triage, TICKET_ROLES),
     QueueDefinition(
-        "service", "Open tickets", CaseStatus.awaiting_agent, TICKET_ROLES, Category.service_action
+        "safety",
+        "Safety review",
+        CaseStatus.awaiting_safety_review,
+        SAFETY_ROLES,
+        route=Route.safety_compliance,
+    ),
+    QueueDefinition("triage", "Triage", CaseStatus.awaiting_triage, TICKET_ROLES, route=Route.human_triage),
+    QueueDefinition(
+        "service",
+        "Open tickets",
+        CaseStatus.awaiting_agent,
+        TICKET_ROLES,
+        Category.service_action,
+        route=Route.service_action,
     ),
     QueueDefinition("escalated", "Escalations", CaseStatus.escalated, SUPERVISOR_ROLES),
     # The LLM pool is down and the guard alone raised nothing: read-only, to spot safety reports.
@@ -164,6 +180,8 @@ class Queue:
     offset: int = 0
     # Service cases: their tickets by case id (status, assignee, SLA).
     tickets: dict[str, Ticket] = field(default_factory=dict)
+    # Where the next page of the queue's main status starts (escalated cases lead every page).
+    next_offset: int | None = None
 
 
 def local_sign_in_enabled(settings: Settings) -> bool:
@@ -299,18 +317,31 @@ async def visible_queues(
             continue
         if filters.queue not in (None, definition.key):
             continue
-        if filters.status not in (None, definition.status):
+        statuses = (definition.status, CaseStatus.escalated) if definition.route else (definition.status,)
+        if filters.status is not None and filters.status not in statuses:
             continue
         if None not in (filters.category, definition.category) and filters.category != definition.category:
             continue
         offset = filters.offset if filters.queue == definition.key else 0
-        items, total = await store.list_cases(
-            status=definition.status,
-            category=definition.category or filters.category,
-            channel=filters.channel,
-            limit=QUEUE_LIMIT,
-            offset=offset,
-        )
+        items: list[CaseSummary] = []
+        total = 0
+        next_offset: int | None = None
+        for status in statuses:
+            if filters.status not in (None, status):
+                continue
+            found, count = await store.list_cases(
+                status=status,
+                category=definition.category or filters.category,
+                channel=filters.channel,
+                # Escalated cases of this queue's own kind only (each route escalates its own).
+                route=definition.route if status is CaseStatus.escalated else None,
+                limit=QUEUE_LIMIT,
+                # Escalated cases (few, and the most urgent) lead every page; the rest pages on.
+                offset=0 if status is CaseStatus.escalated else offset,
+            )
+            items, total = items + found, total + count
+            if status is definition.status and offset + len(found) < count:
+                next_offset = offset + len(found)
         if definition.key == "safety":
             # Regulatory due date first (oldest obligation on top), then arrival.
             items.sort(key=lambda c: (c.regulatory_due_date or date.max, c.received_at))
@@ -326,7 +357,7 @@ async def visible_queues(
                 ]
                 total -= len(items) - len(mine_or_free)
                 items = mine_or_free
-        queues.append(Queue(definition.key, definition.title, items, total, offset, tickets))
+        queues.append(Queue(definition.key, definition.title, items, total, offset, tickets, next_offset))
     return queues
 
 
@@ -449,8 +480,9 @@ async def _case_page(
         "can_decide": bool(principal.roles & SAFETY_ROLES),
         "can_triage": bool(principal.roles & TRIAGE_ROLES),
         "can_ticket": bool(principal.roles & TICKET_ROLES),
-        "safety_open": view.status is CaseStatus.awaiting_safety_review,
-        "triage_open": view.status is CaseStatus.awaiting_triage,
+        # An escalated case still takes the decision (from a senior reviewer or a supervisor).
+        "safety_open": _waiting_in(view, Route.safety_compliance, CaseStatus.awaiting_safety_review),
+        "triage_open": _waiting_in(view, Route.human_triage, CaseStatus.awaiting_triage),
         "ticket_open": ticket is not None and ticket.status in ("open", "in_progress"),
         "classification_waiting": view.status is CaseStatus.awaiting_classification,
         "can_route_to_triage": bool(principal.roles & SUPERVISOR_ROLES),
@@ -461,6 +493,21 @@ async def _case_page(
         "error": error,
     }
     return _page(request, "case.html", context, status_code)
+
+
+# The `workflow` name each route's workflow gives its snapshot.
+WORKFLOW_OF_ROUTE = {Route.safety_compliance: "safety_compliance", Route.human_triage: "triage"}
+
+
+def _waiting_in(view: CaseView, route: Route, waiting: CaseStatus) -> bool:
+    """The case's current workflow is the route's and waits for a person (or was escalated)."""
+    if view.child is not None:
+        return view.child.workflow == WORKFLOW_OF_ROUTE[route] and view.child.status in (
+            waiting,
+            CaseStatus.escalated,
+        )
+    # No live workflow state (e.g. the message workflow is gone): the stored status decides.
+    return view.status is waiting or (view.status is CaseStatus.escalated and view.route is route)
 
 
 NOTICES = {

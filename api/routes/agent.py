@@ -121,12 +121,13 @@ async def list_cases(
     status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
     category: Category | None = None,
     channel: Channel | None = None,
+    route: Route | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CaseListPage:
     """The work queue: pending safety reviews first, then open cases, newest first."""
     items, total = await store.list_cases(
-        status=status_filter, category=category, channel=channel, limit=limit, offset=offset
+        status=status_filter, category=category, channel=channel, route=route, limit=limit, offset=offset
     )
     return CaseListPage(items=items, total=total, limit=limit, offset=offset)
 

@@ -337,6 +337,15 @@ async def test_list_cases_puts_safety_review_first_then_open_then_newest(
     nothing, total = await store.list_cases(status=CaseStatus.closed, category=Category.safety_compliance)
     assert (nothing, total) == ([], 0)
 
+    # Queues of the agent console: by channel and by the route that holds the case.
+    await store.set_status("open-new", CaseStatus.escalated, route=Route.service_action)
+    escalated_tickets, total = await store.list_cases(status=CaseStatus.escalated, route=Route.service_action)
+    assert ([c.case_id for c in escalated_tickets], total) == (["open-new"], 1)
+    none_in_triage, total = await store.list_cases(status=CaseStatus.escalated, route=Route.human_triage)
+    assert (none_in_triage, total) == ([], 0)
+    _, total = await store.list_cases(channel=Channel.email)
+    assert total == 6 and (await store.list_cases(channel=Channel.voice)) == ([], 0)
+
     with pytest.raises(ValueError, match="limit"):
         await store.list_cases(limit=0)
 

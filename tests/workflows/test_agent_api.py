@@ -82,13 +82,17 @@ class MemoryCaseStore:
         status: CaseStatus | None = None,
         category: Category | None = None,
         channel: Channel | None = None,
+        route: Route | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CaseSummary], int]:
         found = [
             c
             for c in self.cases.values()
-            if status in (None, c.status) and category in (None, c.category) and channel in (None, c.channel)
+            if status in (None, c.status)
+            and category in (None, c.category)
+            and channel in (None, c.channel)
+            and route in (None, c.route)
         ]
         found.sort(key=lambda c: not c.needs_safety_review)
         return found[offset : offset + limit], len(found)

@@ -24,6 +24,7 @@ from core.models import (
     CaseRecord,
     CaseSnapshot,
     CaseStatus,
+    CaseView,
     Category,
     Channel,
     Route,
@@ -311,7 +312,7 @@ async def test_filters_paging_and_the_case_view_with_message_report_and_role_lim
 
         monkeypatch.setattr(console_router, "QUEUE_LIMIT", 2)
         first = await http.get("/console?status=awaiting_triage", headers=supervisor)
-        assert "showing 1-2 of 3" in first.text
+        assert "showing 2 of 3" in first.text
         next_link = "/console?status=awaiting_triage&amp;queue=triage&amp;offset=2"
         assert next_link in first.text
         second = await http.get(next_link.replace("&amp;", "&"), headers=supervisor)
@@ -510,3 +511,109 @@ async def test_a_supervisor_sends_a_case_the_llm_pool_cannot_classify_to_triage(
             await handle.terminate("test done")
     finally:
         await env.shutdown()
+
+
+def _record(case_id: str, status: CaseStatus, category: Category, route: Route) -> CaseRecord:
+    return CaseRecord(
+        case_id=case_id,
+        message_id=f"m-{case_id}",
+        workflow_id=f"case-{case_id}",
+        channel=Channel.chat,
+        redacted_text="escalated case",
+        received_at=FIXED_NOW,
+        status=status,
+        category=category,
+        route=route,
+    )
+
+
+async def test_escalated_cases_stay_in_the_queue_of_the_people_who_do_the_work(
+    time_skipping_env: WorkflowEnvironment, local_settings: Settings
+) -> None:
+    """An escalation tells a supervisor; it must not take a safety review or a ticket away from
+    the reviewers and agents (before this, an overdue review vanished from the reviewers' queue)."""
+    async with console(time_skipping_env, local_settings) as (http, store):
+        safety_case = await start_safety_case(time_skipping_env, local_settings, store)
+        reviewer = cookie(local_settings, "rev-1", "safety_reviewer")
+        escalate = {"decision": "escalate", "reason": "needs a physician", "review_round": "1"}
+        sent = await http.post(
+            f"/console/cases/{safety_case}/decision", data=escalate, headers={**reviewer, **SAME_ORIGIN}
+        )
+        assert sent.status_code == 303, sent.text
+        # The workflow escalated the case into round 2, where a decision is still taken.
+        safety = time_skipping_env.client.get_workflow_handle(
+            child_workflow_id(safety_case, "safety_compliance")
+        )
+        state = await safety.query("state", result_type=CaseSnapshot)
+        assert state.status is CaseStatus.escalated and state.detail["review_round"] == 2
+        confirm = {"decision": "confirm", "reason": "physician agrees", "review_round": "2"}
+        decided = await http.post(
+            f"/console/cases/{safety_case}/decision", data=confirm, headers={**reviewer, **SAME_ORIGIN}
+        )
+        assert decided.status_code == 303, decided.text
+
+        escalated_safety, escalated_ticket, escalated_triage = (str(uuid.uuid4()) for _ in range(3))
+        store.add(
+            _record(
+                escalated_safety, CaseStatus.escalated, Category.safety_compliance, Route.safety_compliance
+            )
+        )
+        store.add(
+            _record(escalated_ticket, CaseStatus.escalated, Category.service_action, Route.service_action)
+        )
+        store.add(
+            _record(escalated_triage, CaseStatus.escalated, Category.safety_compliance, Route.human_triage)
+        )
+
+        def section(page: str, key: str) -> str:
+            return (
+                page.split(f'id="queue-{key}"')[1].split("</section>")[0]
+                if f'id="queue-{key}"' in page
+                else ""
+            )
+
+        reviewer_page = (await http.get("/console", headers=reviewer)).text
+        assert escalated_safety in section(reviewer_page, "safety")
+        assert "escalated</strong>" in section(reviewer_page, "safety")
+        assert escalated_ticket not in reviewer_page and escalated_triage not in reviewer_page
+        agent_page = (await http.get("/console", headers=cookie(local_settings, "agent-7", "agent"))).text
+        assert escalated_ticket in section(agent_page, "service")
+        assert escalated_triage in section(agent_page, "triage")
+        assert escalated_safety not in agent_page
+        # Supervisors see every escalation in one list too.
+        supervisor_page = (
+            await http.get("/console", headers=cookie(local_settings, "sup-1", "supervisor"))
+        ).text
+        escalations = section(supervisor_page, "escalated")
+        assert all(c in escalations for c in (escalated_safety, escalated_ticket, escalated_triage))
+        # The stored status decides when no live workflow state is available.
+        fallback = await http.get(f"/console/cases/{escalated_safety}", headers=reviewer)
+        assert f'action="/console/cases/{escalated_safety}/decision"' in fallback.text
+
+
+def test_decision_forms_follow_the_live_workflow_escalated_included() -> None:
+    def view(workflow: str | None, status: CaseStatus, route: Route = Route.safety_compliance) -> CaseView:
+        child = None if workflow is None else CaseSnapshot(case_id="c", workflow=workflow, status=status)
+        return CaseView(
+            case_id="c",
+            workflow_id="case-c",
+            status=status,
+            category=Category.safety_compliance,
+            confidence=0.9,
+            route=route,
+            next_step=None,
+            decision_path=[],
+            child=child,
+        )
+
+    waiting_in = console_router._waiting_in
+    review = CaseStatus.awaiting_safety_review
+    assert waiting_in(view("safety_compliance", CaseStatus.escalated), Route.safety_compliance, review)
+    assert waiting_in(view("safety_compliance", review), Route.safety_compliance, review)
+    # Rerouted by a reviewer: the live workflow is the new category's, not the safety review.
+    assert not waiting_in(view("informational", CaseStatus.escalated), Route.safety_compliance, review)
+    assert not waiting_in(view("safety_compliance", CaseStatus.closed), Route.safety_compliance, review)
+    triage = CaseStatus.awaiting_triage
+    assert waiting_in(view("triage", CaseStatus.escalated, Route.human_triage), Route.human_triage, triage)
+    assert waiting_in(view(None, CaseStatus.escalated, Route.human_triage), Route.human_triage, triage)
+    assert not waiting_in(view(None, CaseStatus.escalated, Route.service_action), Route.human_triage, triage)
