@@ -317,7 +317,7 @@ async def visible_queues(
             continue
         if filters.queue not in (None, definition.key):
             continue
-        statuses = (definition.status, CaseStatus.escalated) if definition.route else (definition.status,)
+        statuses = (CaseStatus.escalated, definition.status) if definition.route else (definition.status,)
         if filters.status is not None and filters.status not in statuses:
             continue
         if None not in (filters.category, definition.category) and filters.category != definition.category:

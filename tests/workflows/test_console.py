@@ -564,6 +564,10 @@ async def test_escalated_cases_stay_in_the_queue_of_the_people_who_do_the_work(
         store.add(
             _record(escalated_triage, CaseStatus.escalated, Category.safety_compliance, Route.human_triage)
         )
+        waiting = _record(
+            str(uuid.uuid4()), CaseStatus.awaiting_triage, Category.safety_compliance, Route.human_triage
+        )
+        store.add(waiting)
 
         def section(page: str, key: str) -> str:
             return (
@@ -578,6 +582,9 @@ async def test_escalated_cases_stay_in_the_queue_of_the_people_who_do_the_work(
         assert escalated_ticket not in reviewer_page and escalated_triage not in reviewer_page
         agent_page = (await http.get("/console", headers=cookie(local_settings, "agent-7", "agent"))).text
         assert escalated_ticket in section(agent_page, "service")
+        # Listed first: the triage queue also holds a case waiting normally.
+        triage_rows = section(agent_page, "triage").split("<tr")
+        assert escalated_triage in triage_rows[2], "the escalated case is the first row after the header"
         assert escalated_triage in section(agent_page, "triage")
         assert escalated_safety not in agent_page
         # Supervisors see every escalation in one list too.
