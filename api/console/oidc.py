@@ -38,7 +38,8 @@ import jwt
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.console.router import COOKIE, COOKIE_PATH, READER_ROLES, _page, local_sign_in_enabled
+from api.console.queues import READER_ROLES
+from api.console.router import COOKIE, COOKIE_PATH, _page, local_sign_in_enabled
 from api.deps import get_app_settings
 from api.problems import ProblemError
 from api.security import Principal, TokenError, get_authenticator, signing_header

@@ -15,6 +15,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.console import queues as console_queues
 from api.console import router as console_router
 from api.main import create_app
 from api.security import issue_local_token
@@ -310,7 +311,7 @@ async def test_filters_paging_and_the_case_view_with_message_report_and_role_lim
         unknown = await http.get("/console?channel=fax&status=nope&offset=-3", headers=supervisor)
         assert unknown.status_code == 200 and safety_case in unknown.text
 
-        monkeypatch.setattr(console_router, "QUEUE_LIMIT", 2)
+        monkeypatch.setattr(console_queues, "QUEUE_LIMIT", 2)
         first = await http.get("/console?status=awaiting_triage", headers=supervisor)
         assert "showing 2 of 3" in first.text
         next_link = "/console?status=awaiting_triage&amp;queue=triage&amp;offset=2"
