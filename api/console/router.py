@@ -342,6 +342,14 @@ NOTICES = {
 }
 
 
+async def _problem_page(
+    request: Request, principal: Principal, case_id: str, problem: ProblemError
+) -> Response:
+    """The API's answer (409, 404, 503, 504, ...) as an error on the case page, never a silent no-op."""
+    error = f"{problem.title}: {problem.detail}"
+    return await _case_page(request, principal, case_id, error=error, status_code=problem.status)
+
+
 async def case_page(request: Request) -> Response:
     case_id, notice = request.path_params["case_id"], request.query_params.get("notice")
     principal = await _principal(request)
@@ -411,13 +419,7 @@ async def _act(request: Request, case_id: str, action: str) -> Response:
             request, principal, case_id, error=f"The form is incomplete: {problems}", status_code=422
         )
     except ProblemError as problem:
-        return await _case_page(
-            request,
-            principal,
-            case_id,
-            error=f"{problem.title}: {problem.detail}",
-            status_code=problem.status,
-        )
+        return await _problem_page(request, principal, case_id, problem)
     if not isinstance(result, CaseSnapshot):
         # 202: accepted by the workflow, still being carried out.
         return await _case_page(
@@ -457,13 +459,7 @@ async def route_to_triage(request: Request) -> Response:
     try:
         result = await admin_reclassify.request_reclassify(get_temporal_client(request), case_id, asked)
     except ProblemError as problem:
-        return await _case_page(
-            request,
-            principal,
-            case_id,
-            error=f"{problem.title}: {problem.detail}",
-            status_code=problem.status,
-        )
+        return await _problem_page(request, principal, case_id, problem)
     if result.outcome != "requested":
         detail = "No such case." if result.outcome == "not_found" else "The case is classified already."
         return await _case_page(request, principal, case_id, error=f"Conflict: {detail}", status_code=409)

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -214,6 +214,29 @@ async def test_roles_filter_queues_on_the_server_csrf_is_refused_and_a_409_is_sh
         assert duplicate.status_code == 409 and 'class="message error"' in duplicate.text
 
 
+def _record(
+    case_id: str,
+    status: CaseStatus,
+    category: Category | None = None,
+    route: Route | None = None,
+    *,
+    channel: Channel = Channel.chat,
+    text: str = "a case",
+    received_at: datetime = FIXED_NOW,
+) -> CaseRecord:
+    return CaseRecord(
+        case_id=case_id,
+        message_id=f"m-{case_id}",
+        workflow_id=f"case-{case_id}",
+        channel=channel,
+        redacted_text=text,
+        received_at=received_at,
+        status=status,
+        category=category,
+        route=route,
+    )
+
+
 PUBLIC_CONSOLE_PATHS = {"/console/login", "/console/static/console.css", "/console/static/console.js"}
 CONSOLE_ROUTES = sorted(
     (method, route.path)
@@ -266,28 +289,16 @@ async def test_filters_paging_and_the_case_view_with_message_report_and_role_lim
         triage_cases = [str(uuid.uuid4()) for _ in range(3)]
         for n, case_id in enumerate(triage_cases):
             store.add(
-                CaseRecord(
-                    case_id=case_id,
-                    message_id=f"m-{case_id}",
-                    workflow_id=f"case-{case_id}",
+                _record(
+                    case_id,
+                    CaseStatus.awaiting_triage,
                     channel=Channel.email if n else Channel.voice,
-                    redacted_text=f"triage message {n} <script>alert({n})</script>",
+                    text=f"triage message {n} <script>alert({n})</script>",
                     received_at=FIXED_NOW + timedelta(minutes=n),
-                    status=CaseStatus.awaiting_triage,
                 )
             )
         waiting = str(uuid.uuid4())
-        store.add(
-            CaseRecord(
-                case_id=waiting,
-                message_id=f"m-{waiting}",
-                workflow_id=f"case-{waiting}",
-                channel=Channel.chat,
-                redacted_text="no classification yet",
-                received_at=FIXED_NOW,
-                status=CaseStatus.awaiting_classification,
-            )
-        )
+        store.add(_record(waiting, CaseStatus.awaiting_classification, text="no classification yet"))
         supervisor = cookie(local_settings, "sup-1", "supervisor")
         # While the LLM pool is down, supervisors see what waits unclassified; others do not.
         everything = await http.get("/console", headers=supervisor)
@@ -373,15 +384,8 @@ async def test_ticket_actions_go_to_the_service_workflow_and_a_taken_ticket_leav
     async with console(env, local_settings, activities=activities, systems=systems) as (http, store):
         case_id = await start_service_case(env, local_settings.workflow_task_queue)
         store.add(
-            CaseRecord(
-                case_id=case_id,
-                message_id=f"m-{case_id}",
-                workflow_id=f"case-{case_id}",
-                channel=Channel.chat,
-                redacted_text="please cancel order 12345",
-                received_at=FIXED_NOW,
-                status=CaseStatus.awaiting_agent,
-                category=Category.service_action,
+            _record(
+                case_id, CaseStatus.awaiting_agent, Category.service_action, text="please cancel order 12345"
             )
         )
         await wait_for_status(env, child_workflow_id(case_id, "service_action"), CaseStatus.awaiting_agent)
@@ -512,20 +516,6 @@ async def test_a_supervisor_sends_a_case_the_llm_pool_cannot_classify_to_triage(
             await handle.terminate("test done")
     finally:
         await env.shutdown()
-
-
-def _record(case_id: str, status: CaseStatus, category: Category, route: Route) -> CaseRecord:
-    return CaseRecord(
-        case_id=case_id,
-        message_id=f"m-{case_id}",
-        workflow_id=f"case-{case_id}",
-        channel=Channel.chat,
-        redacted_text="escalated case",
-        received_at=FIXED_NOW,
-        status=status,
-        category=category,
-        route=route,
-    )
 
 
 async def test_escalated_cases_stay_in_the_queue_of_the_people_who_do_the_work(
