@@ -410,13 +410,7 @@ def _manual_triage_decision(asked: ReclassifyRequest, now: datetime) -> RoutingD
         reason="sent to human triage while the LLM pool was unavailable: an agent picks the category",
         at=now,
     )
-    return RoutingDecision(
-        category=Category.safety_compliance,
-        confidence=0.0,
-        route=Route.human_triage,
-        decision_path=[step],
-        next_step=NEXT_STEPS[Route.human_triage],
-    )
+    return _to_people(step)
 
 
 def _classification_failed(err: ActivityError, now: Any) -> RoutingDecision:
@@ -430,6 +424,11 @@ def _classification_failed(err: ActivityError, now: Any) -> RoutingDecision:
         reason="classification failed after retries: an agent must pick the category",
         at=now,
     )
+    return _to_people(step)
+
+
+def _to_people(step: DecisionStep) -> RoutingDecision:
+    """Human triage without a model verdict: treated as possibly safety until an agent decides."""
     return RoutingDecision(
         category=Category.safety_compliance,
         confidence=0.0,

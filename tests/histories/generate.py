@@ -49,6 +49,7 @@ from core.models import (
     DecisionStep,
     GuardResult,
     InboundMessage,
+    MessageOutcome,
     MessageWorkflowInput,
     ReclassifyRequest,
     Route,
@@ -280,21 +281,26 @@ async def _scenarios(env: WorkflowEnvironment, client: Client, settings: Setting
     await _save("triage_to_informational", release, triage)
 
 
+async def _start_message(
+    env: WorkflowEnvironment, queues: Settings, name: str, message_id: str, text: str
+) -> WorkflowHandle[MessageWorkflow, MessageOutcome]:
+    """A message workflow for scenario `name`, on the scenario's own queues."""
+    message = _message(CASE_IDS[name], message_id, text, await env.get_current_time())
+    return await env.client.start_workflow(
+        MessageWorkflow.run,
+        MessageWorkflowInput(message=message, llm_task_queue=queues.llm_task_queue),
+        id=message_workflow_id(message.case_id) + f"-{uuid.uuid4().hex[:6]}",
+        task_queue=queues.workflow_task_queue,
+    )
+
+
 async def _durable_classification_scenarios(
     env: WorkflowEnvironment, client: Client, settings: Settings, release: str
 ) -> None:
     """Branches added by the 2026-12-01 patches: the LLM pool away, a failed category workflow."""
     # The pool fails for ~15 virtual minutes of backoff: the case waits as awaiting_classification.
     async with _workers(env, settings, "outage", FakeBackend(fail_times=11), FakeCaseActivities()) as queues:
-        message = _message(
-            CASE_IDS["message_llm_outage"], "m-history-7", "where is my parcel", await env.get_current_time()
-        )
-        outage = await client.start_workflow(
-            MessageWorkflow.run,
-            MessageWorkflowInput(message=message, llm_task_queue=queues.llm_task_queue),
-            id=message_workflow_id(message.case_id) + f"-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.workflow_task_queue,
-        )
+        outage = await _start_message(env, queues, "message_llm_outage", "m-history-7", "where is my parcel")
         await env.sleep(CLASSIFY_PATIENCE + timedelta(minutes=1))
         await env.sleep(timedelta(minutes=20))
         await outage.result()
@@ -305,17 +311,8 @@ async def _durable_classification_scenarios(
     async with _workers(
         env, settings, "manual", FakeBackend(fail_times=1000), FakeCaseActivities()
     ) as queues:
-        message = _message(
-            CASE_IDS["message_manual_triage"],
-            "m-history-10",
-            "where is my parcel",
-            await env.get_current_time(),
-        )
-        manual = await client.start_workflow(
-            MessageWorkflow.run,
-            MessageWorkflowInput(message=message, llm_task_queue=queues.llm_task_queue),
-            id=message_workflow_id(message.case_id) + f"-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.workflow_task_queue,
+        manual = await _start_message(
+            env, queues, "message_manual_triage", "m-history-10", "where is my parcel"
         )
         await env.sleep(CLASSIFY_PATIENCE + timedelta(minutes=1))
         await manual.signal(
@@ -346,17 +343,8 @@ async def _durable_classification_scenarios(
         "ticket system refused the order", type="InvalidTransitionError", non_retryable=True
     )
     async with _workers(env, settings, "attention", FakeBackend(), refusing) as queues:
-        message = _message(
-            CASE_IDS["message_needs_attention"],
-            "m-history-8",
-            "please cancel order 12345",
-            await env.get_current_time(),
-        )
-        attention = await client.start_workflow(
-            MessageWorkflow.run,
-            MessageWorkflowInput(message=message, llm_task_queue=queues.llm_task_queue),
-            id=message_workflow_id(message.case_id) + f"-{uuid.uuid4().hex[:6]}",
-            task_queue=queues.workflow_task_queue,
+        attention = await _start_message(
+            env, queues, "message_needs_attention", "m-history-8", "please cancel order 12345"
         )
         outcome = await attention.result()
         if outcome.status is not CaseStatus.needs_attention:
