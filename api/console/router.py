@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from adapters.ports import CaseStore
 from api.console.queues import (
     MESSAGE_ROLES,
     READER_ROLES,
@@ -30,6 +31,7 @@ from api.console.queues import (
     SUPERVISOR_ROLES,
     TICKET_ROLES,
     TRIAGE_ROLES,
+    Queue,
     QueueFilters,
     filter_options,
     time_left,
@@ -227,7 +229,10 @@ async def queues_page(request: Request) -> Response:
     if principal is None:
         return _to_login()
     filters = QueueFilters.from_query(dict(request.query_params))
-    queues = await visible_queues(get_case_store(request), principal, filters, get_ticketing(request))
+    try:
+        queues = await visible_queues(get_case_store(request), principal, filters, get_ticketing(request))
+    except SQLAlchemyError as error:
+        return _store_unavailable(request, principal, error)
     context = {
         "principal": principal,
         "queues": queues,
@@ -243,8 +248,25 @@ async def queues_fragment(request: Request) -> Response:
     if principal is None:
         return Response(status_code=401)
     filters = QueueFilters.from_query(dict(request.query_params))
-    queues = await visible_queues(get_case_store(request), principal, filters, get_ticketing(request))
+    try:
+        queues = await visible_queues(get_case_store(request), principal, filters, get_ticketing(request))
+    except SQLAlchemyError as error:
+        log.warning("console_store_unavailable", view="queues_fragment", error=type(error).__name__)
+        return Response(status_code=503)  # the script keeps the lists it has and tries again
     return _page(request, "_queues.html", {"principal": principal, "queues": queues, "filters": filters})
+
+
+def _store_unavailable(request: Request, principal: Principal, error: SQLAlchemyError) -> HTMLResponse:
+    log.warning("console_store_unavailable", view=request.url.path, error=type(error).__name__)
+    context = {
+        "principal": principal,
+        "title": "Service unavailable",
+        "detail": "The case store cannot be read right now. Cases are safe in their workflows; "
+        "reload in a minute.",
+    }
+    response = _page(request, "error.html", context, 503)
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 # --------------------------------------------------------------------------- case view and actions
@@ -312,11 +334,20 @@ async def _case_page(
         "can_route_to_triage": bool(principal.roles & SUPERVISOR_ROLES),
         "categories": list(Category),
         "workflow_link": _workflow_link(settings, view.workflow_id),
-        "queues": await visible_queues(store, principal, QueueFilters(), get_ticketing(request)),
+        "queues": await _sidebar_queues(store, principal, request),
         "notice": notice,
         "error": error,
     }
     return _page(request, "case.html", context, status_code)
+
+
+async def _sidebar_queues(store: CaseStore, principal: Principal, request: Request) -> list[Queue]:
+    """The person's queues beside the case; without the store the case page still works."""
+    try:
+        return await visible_queues(store, principal, QueueFilters(), get_ticketing(request))
+    except SQLAlchemyError as error:
+        log.warning("console_store_unavailable", view="case_sidebar", error=type(error).__name__)
+        return []
 
 
 # The `workflow` name each route's workflow gives its snapshot.
@@ -369,9 +400,13 @@ async def case_state(request: Request) -> Response:
         case_id = cases.parse_case_id(request.path_params["case_id"])
     except ProblemError:
         return Response(status_code=404)
-    summary = await get_case_store(request).get_case(case_id)
     ticketing = get_ticketing(request)
-    ticket = await ticketing.get_ticket(case_id) if ticketing is not None else None
+    try:
+        summary = await get_case_store(request).get_case(case_id)
+        ticket = await ticketing.get_ticket(case_id) if ticketing is not None else None
+    except SQLAlchemyError as error:
+        log.warning("console_store_unavailable", view="case_state", error=type(error).__name__)
+        return Response(status_code=503)
     if summary is None:
         return Response(status_code=404)
     body = {

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -25,6 +26,7 @@ from core.models import (
     CaseRecord,
     CaseSnapshot,
     CaseStatus,
+    CaseSummary,
     CaseView,
     Category,
     Channel,
@@ -75,8 +77,9 @@ async def console(
     worker: bool = True,
     activities: FakeCaseActivities | None = None,
     systems: MemorySystemsOfRecord | None = None,
+    store: MemoryCaseStore | None = None,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, MemoryCaseStore]]:
-    store = MemoryCaseStore()
+    store = store or MemoryCaseStore()
     app = create_app(settings, env.client, store)  # type: ignore[arg-type]
     app.state.settings = settings
     app.state.temporal = env.client
@@ -615,3 +618,27 @@ def test_decision_forms_follow_the_live_workflow_escalated_included() -> None:
     assert waiting_in(view("triage", CaseStatus.escalated, Route.human_triage), Route.human_triage, triage)
     assert waiting_in(view(None, CaseStatus.escalated, Route.human_triage), Route.human_triage, triage)
     assert not waiting_in(view(None, CaseStatus.escalated, Route.service_action), Route.human_triage, triage)
+
+
+class UnreachableCaseStore(MemoryCaseStore):
+    """The case store's database is down: every read raises what SQLAlchemy raises then."""
+
+    async def list_cases(self, **_: object) -> tuple[list[CaseSummary], int]:  # type: ignore[override]
+        raise OperationalError("SELECT cases", {}, ConnectionRefusedError("database is down"))
+
+    async def get_case(self, case_id: str) -> CaseSummary | None:
+        raise OperationalError("SELECT cases", {}, ConnectionRefusedError("database is down"))
+
+
+async def test_a_case_store_outage_is_a_clear_503_not_a_crash(
+    time_skipping_env: WorkflowEnvironment, local_settings: Settings
+) -> None:
+    down = UnreachableCaseStore()
+    async with console(time_skipping_env, local_settings, worker=False, store=down) as (http, _):
+        supervisor = cookie(local_settings, "sup-1", "supervisor")
+        page = await http.get("/console", headers=supervisor)
+        assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+        assert "The case store cannot be read right now" in page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert (await http.get("/console/queues", headers=supervisor)).status_code == 503
+        assert (await http.get(f"/console/cases/{uuid.uuid4()}/state", headers=supervisor)).status_code == 503
