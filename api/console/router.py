@@ -421,16 +421,24 @@ async def case_state(request: Request) -> Response:
 ACTION_ROLES = {"decide": SAFETY_ROLES, "triage": TRIAGE_ROLES, "ticket": TICKET_ROLES}
 
 
-async def _act(request: Request, case_id: str, action: str) -> Response:
+async def _acting_person(request: Request, allowed: frozenset[Role]) -> Principal | Response:
+    """Who posts a case action: signed in, from this console, with one of the `allowed` roles;
+    otherwise the answer to send instead (sign-in, or 403)."""
     principal = await _principal(request)
     if principal is None:
         return _to_login()
     if not _same_origin(request):
         return _forbidden(request, principal, "The form was not sent from this console (origin check).")
-    allowed = ACTION_ROLES[action]
     if not principal.roles & allowed:
         names = ", ".join(sorted(role.value for role in allowed))
         return _forbidden(request, principal, f"This action needs one of the roles: {names}.")
+    return principal
+
+
+async def _act(request: Request, case_id: str, action: str) -> Response:
+    principal = await _acting_person(request, ACTION_ROLES[action])
+    if not isinstance(principal, Principal):
+        return principal
     form = await request.form()
     fields = {key: value for key, value in form.items() if isinstance(value, str) and value != ""}
     settings, client, store = get_app_settings(request), get_temporal_client(request), get_case_store(request)
@@ -471,13 +479,9 @@ async def _act(request: Request, case_id: str, action: str) -> Response:
 async def route_to_triage(request: Request) -> Response:
     """A supervisor hands a case the LLM pool cannot classify (long outage) to human triage."""
     case_id = request.path_params["case_id"]
-    principal = await _principal(request)
-    if principal is None:
-        return _to_login()
-    if not _same_origin(request):
-        return _forbidden(request, principal, "The form was not sent from this console (origin check).")
-    if not principal.roles & SUPERVISOR_ROLES:
-        return _forbidden(request, principal, "Sending a case to triage needs the role supervisor.")
+    principal = await _acting_person(request, SUPERVISOR_ROLES)
+    if not isinstance(principal, Principal):
+        return principal
     form = await request.form()
     reason = str(form.get("reason") or "").strip()
     if not reason or len(reason) > 2000:
